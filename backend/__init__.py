@@ -1,0 +1,1 @@
+"""Text-classifier training and serving backend."""

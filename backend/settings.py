@@ -1,0 +1,111 @@
+"""All backend settings, read once from the environment and `.env`.
+
+This is the only module that reads the environment; everything else receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["viewer", "editor", "admin"]
+ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
+
+
+def _default_fit_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var/data")
+    models_dir: Path | None = None
+    log_dir: Path = Path("var/log")
+    database_url: str | None = None
+    log_level: str = "INFO"
+
+    max_upload_mb: float = Field(200, gt=0)
+    max_predict_batch: int = Field(10_000, ge=1)
+    max_loaded_models: int = Field(10, ge=1)
+    max_queued_fits: int = Field(32, ge=1)
+    fit_timeout_s: float = Field(1800, gt=0)
+    fit_workers: int = Field(default_factory=_default_fit_workers, ge=1)
+
+    # Default models: trained from the bundled sample on first start, loaded at every start.
+    default_models: bool = True
+    default_models_rows: int = Field(0, ge=0, description="0 = the whole bundled sample")
+
+    # Comma-separated `role:token` pairs; empty = open service.
+    api_tokens: str = ""
+    cors_origins: str = ""
+    log_prediction_texts: bool = False
+    prediction_log_retention_days: int = Field(30, ge=0)
+
+    # How often a process refreshes task heartbeats and polls the shared task table.
+    task_poll_interval_s: float = Field(0.25, gt=0)
+    task_stale_after_s: float = Field(30, gt=0)
+
+    fit_executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if self.models_dir is None:
+            self.models_dir = self.data_dir / "models"
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'app.db').resolve()}"
+        self.tokens_by_role()  # validate early: a malformed API_TOKENS refuses to start
+        return self
+
+    @property
+    def artifacts_dir(self) -> Path:
+        assert self.models_dir is not None
+        return self.models_dir
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def db_url(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+    def tokens_by_role(self) -> dict[str, str]:
+        """Map token → role from `API_TOKENS` (`role:token,role:token`)."""
+        roles: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in self.api_tokens.split(","))):
+            role, sep, token = pair.partition(":")
+            if not sep or role not in ROLE_RANK or not token:
+                raise ValueError(
+                    "API_TOKENS must be comma-separated role:token pairs with role in "
+                    f"viewer/editor/admin; got an entry starting with {pair[:8]!r}"
+                )
+            if token.lower() in {"changeme", "change-me", "secret", "token"}:
+                raise ValueError("API_TOKENS holds a placeholder token; set a real secret")
+            roles[token] = role
+        return roles
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
