@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the app and start backend (port 8000) and frontend (port 8501) on embedded defaults:
+# SQLite and models under ./var, fits in a local process pool. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install -q --disable-pip-version-check -e ".[backend,frontend]"
+export BACKEND_URL="${BACKEND_URL:-http://127.0.0.1:${BACKEND_PORT:-8000}}"
+
+python3 -m uvicorn backend.main:app --host "${BACKEND_HOST:-127.0.0.1}" --port "${BACKEND_PORT:-8000}" &
+backend_pid=$!
+trap 'kill "$backend_pid" 2>/dev/null; wait' EXIT INT TERM
+
+python3 -m streamlit run frontend/app.py --server.port "${FRONTEND_PORT:-8501}" \
+  --server.address "${FRONTEND_HOST:-127.0.0.1}" --server.headless true
