@@ -41,7 +41,8 @@ def render_template(text: str, variables: dict[str, str]) -> str:
 
 def find_nginx() -> str:
     """The nginx binary; `.ci/run` installs it with apt-get."""
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    # /usr/sbin is often not on a non-root user's PATH.
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if binary is None:
         raise RuntimeError(
             "nginx is not installed: `bash .ci/run` installs it (apt-get install nginx); "

@@ -1,0 +1,114 @@
+"""Static checks of the two Dockerfiles and the build context's .dockerignore."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.infra.static_files import REPO_ROOT, DockerStage, dockerfile_stages
+
+PORTS = {"backend": "8000", "frontend": "8501"}
+BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "-dev ", "git ")
+COMPONENTS = pytest.mark.parametrize("component", ["backend", "frontend"])
+
+
+def stages(component: str) -> list[DockerStage]:
+    return dockerfile_stages(REPO_ROOT / component / "Dockerfile")
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def is_ignored(relative_path: str) -> bool:
+    """Whether .dockerignore leaves `relative_path` out of the context (last match wins)."""
+    ignored = False
+    for pattern in dockerignore_patterns():
+        negated = pattern.startswith("!")
+        pattern = pattern.lstrip("!").rstrip("/")
+        parts = Path(relative_path).parts
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes):
+            ignored = not negated
+    return ignored
+
+
+@COMPONENTS
+def test_slim_python_bases(component: str) -> None:
+    for stage in stages(component):
+        assert stage.base.startswith("python:") and "slim" in stage.base, stage.base
+
+
+@COMPONENTS
+def test_final_stage_runs_as_a_non_root_user(component: str) -> None:
+    users = stages(component)[-1].arguments("USER")
+    assert users, "the final stage never sets USER, so it runs as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}, users[-1]
+
+
+@COMPONENTS
+def test_final_stage_has_healthcheck_command_and_port(component: str) -> None:
+    final = stages(component)[-1]
+    healthcheck = final.arguments("HEALTHCHECK")
+    assert healthcheck and f"127.0.0.1:{PORTS[component]}/" in healthcheck[-1]
+    assert final.arguments("EXPOSE") == [PORTS[component]]
+    command = json.loads(final.arguments("CMD")[-1])
+    assert PORTS[component] in command
+
+
+@COMPONENTS
+def test_no_build_tools_or_pip_in_the_final_stage(component: str) -> None:
+    for command in stages(component)[-1].arguments("RUN"):
+        assert "pip install" not in command, f"final stage installs packages: {command}"
+        for tool in BUILD_TOOLS:
+            assert tool not in command + " ", f"final stage installs {tool.strip()}: {command}"
+
+
+@COMPONENTS
+def test_dependencies_are_a_layer_of_their_own(component: str) -> None:
+    """pyproject.toml alone is copied and installed before the code, so code edits reuse it."""
+    build = stages(component)[0]
+    steps = [f"{keyword} {argument}" for keyword, argument in build.instructions]
+    copy_pyproject = steps.index("COPY pyproject.toml ./")
+    install_dependencies = next(
+        i for i, step in enumerate(steps) if step.startswith("RUN") and "-r requirements" in step
+    )
+    copy_code = next(i for i, step in enumerate(steps) if step.startswith(f"COPY {component}/"))
+    assert copy_pyproject < install_dependencies < copy_code
+    assert f"optional-dependencies']['{component}']" in steps[install_dependencies]
+
+
+@COMPONENTS
+def test_copied_sources_are_in_the_build_context(component: str) -> None:
+    for stage in stages(component):
+        for argument in stage.arguments("COPY"):
+            if argument.startswith("--from"):
+                continue
+            for source in argument.split()[:-1]:
+                assert (REPO_ROOT / source).exists(), f"COPY {source}: no such path"
+                assert not is_ignored(source.rstrip("/")), f"COPY {source}: in .dockerignore"
+
+
+def test_dockerignore_keeps_secrets_and_clutter_out() -> None:
+    for path in (".git", ".env", "var", "tests", "backend/__pycache__", "infra"):
+        assert is_ignored(path), f"{path} would be sent to the build context"
+    for path in ("pyproject.toml", "README.md", "backend/main.py", "frontend/app.py"):
+        assert not is_ignored(path), f"{path} is needed by the build"
+
+
+def test_backend_image_has_the_postgres_driver() -> None:
+    install = next(
+        command for command in stages("backend")[0].arguments("RUN") if "requirements" in command
+    )
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    assert "psycopg" in install or "psycopg" in pyproject
+
+
+def test_frontend_image_ships_nltk_data() -> None:
+    build, final = stages("frontend")[0], stages("frontend")[-1]
+    assert any("nltk.downloader -d /usr/share/nltk_data" in run for run in build.arguments("RUN"))
+    assert "NLTK_DATA=/usr/share/nltk_data" in " ".join(final.arguments("ENV"))
