@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     max_upload_mb: float = Field(200, gt=0)
     max_predict_batch: int = Field(10_000, ge=1)
+    max_json_body_mb: float = Field(64, gt=0)
     max_loaded_models: int = Field(10, ge=1)
     max_queued_fits: int = Field(32, ge=1)
     fit_timeout_s: float = Field(1800, gt=0)
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_json_body_bytes(self) -> int:
+        return int(self.max_json_body_mb * 1024 * 1024)
 
     @property
     def db_url(self) -> str:

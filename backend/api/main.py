@@ -1,0 +1,9 @@
+"""Collects the routers of every resource."""
+
+from fastapi import APIRouter
+
+from backend.api.v1 import datasets, models, ops, tasks
+
+api_router = APIRouter()
+for module in (ops, datasets, models, tasks):
+    api_router.include_router(module.router)

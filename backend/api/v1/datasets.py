@@ -1,0 +1,49 @@
+"""/api/v1/datasets: upload, list, get, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from backend.api.deps import EditorRole, ServicesDep, ViewerRole
+from backend.api.routing import collection
+from backend.schemas.datasets import DatasetInfo
+
+router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
+
+
+@collection(router, "POST", status_code=status.HTTP_201_CREATED, response_model=DatasetInfo,
+            responses={400: {"description": "unreadable file or unusable columns"},
+                       413: {"description": "over MAX_UPLOAD_MB"}})
+async def upload_dataset(
+    services: ServicesDep,
+    _role: EditorRole,
+    file: UploadFile = File(..., description="CSV file"),
+    name: str | None = Form(None),
+    text_column: str | None = Form(None),
+    label_column: str | None = Form(None),
+    positive_label: str | None = Form(None),
+) -> DatasetInfo:
+    try:
+        return await run_in_threadpool(
+            services.datasets.create, file.file, filename=file.filename, name=name,
+            text_column=text_column, label_column=label_column, positive_label=positive_label,
+        )
+    finally:
+        await file.close()
+
+
+@collection(router, "GET", response_model=list[DatasetInfo])
+def list_datasets(services: ServicesDep, _role: ViewerRole) -> list[DatasetInfo]:
+    return services.datasets.list()
+
+
+@router.get("/{dataset_id}", response_model=DatasetInfo)
+def get_dataset(dataset_id: str, services: ServicesDep, _role: ViewerRole) -> DatasetInfo:
+    return services.datasets.get(dataset_id)
+
+
+@router.delete("/{dataset_id}")
+def delete_dataset(dataset_id: str, services: ServicesDep, _role: EditorRole) -> dict[str, object]:
+    services.datasets.delete(dataset_id)
+    return {"id": dataset_id, "deleted": True}

@@ -1,0 +1,76 @@
+"""App factory and lifespan: `uvicorn backend.main:app`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from backend.api.deps import TokenTable
+from backend.api.limits import BodySizeLimit
+from backend.api.main import api_router
+from backend.errors import install_error_handlers
+from backend.logging_setup import configure_logging
+from backend.services.container import Services, build_services, recover_after_restart
+from backend.settings import Settings, get_settings
+
+log = logging.getLogger("backend")
+
+
+async def _prepare_defaults(services: Services) -> None:
+    if not services.settings.default_models:
+        services.defaults_ready = True
+        return
+    try:
+        await asyncio.to_thread(services.defaults.ensure)
+        services.defaults_ready = True
+    except Exception as exc:
+        log.exception("default models could not be prepared")
+        services.defaults_error = f"{type(exc).__name__}: {exc}"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    services = await asyncio.to_thread(build_services, settings)
+    await asyncio.to_thread(recover_after_restart, services)
+    app.state.services = services
+    if app.state.tokens.open:
+        log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
+    runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
+    defaults_task = asyncio.create_task(_prepare_defaults(services), name="default-models")
+    try:
+        yield
+    finally:
+        services.runner.stop()
+        defaults_task.cancel()
+        await asyncio.gather(runner_task, defaults_task, return_exceptions=True)
+        await asyncio.to_thread(services.executor.shutdown)
+        services.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_dir, settings.log_level)
+    app = FastAPI(
+        title="toxiclf", version="1.0", lifespan=lifespan, redirect_slashes=False,
+        description="Train, serve and monitor text classifiers. Contract: API.md.",
+    )
+    app.state.settings = settings
+    app.state.tokens = TokenTable(settings)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(BodySizeLimit, upload_limit=settings.max_upload_bytes,
+                       json_limit=settings.max_json_body_bytes)
+    return app
+
+
+app = create_app()

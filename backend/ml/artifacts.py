@@ -1,0 +1,85 @@
+"""Model files: skops format (no pickle), written atomically, checked by sha256 on load."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+# Types a model file may contain; anything else is refused before it is instantiated.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
+
+
+class ArtifactError(Exception):
+    """A model file that is missing, altered, or holds types we do not trust."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> str:
+    """Write `payload` to `path` via temp file, fsync and rename; return its sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def save_pipeline(pipeline: Any, path: Path) -> str:
+    """Serialize with skops and write atomically; returns the file's sha256."""
+    return atomic_write_bytes(path, sio.dumps(pipeline))
+
+
+def untrusted_types(payload: bytes) -> list[str]:
+    """Types in a skops payload that fall outside our allow-list."""
+    try:
+        found = sio.get_untrusted_types(data=payload)
+    except Exception as exc:  # skops raises many kinds on garbage input
+        raise ArtifactError(f"not a readable skops model file ({type(exc).__name__})") from None
+    return sorted(t for t in found if not t.startswith(TRUSTED_PREFIXES))
+
+
+def loads_trusted(payload: bytes) -> Any:
+    """Load a skops payload, refusing any type outside the allow-list."""
+    refused = untrusted_types(payload)
+    if refused:
+        raise ArtifactError("untrusted types in model file: " + ", ".join(refused))
+    try:
+        trusted = sio.get_untrusted_types(data=payload)
+        return sio.loads(payload, trusted=trusted)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise ArtifactError(f"model file could not be loaded ({reason})") from None
+
+
+def load_pipeline(path: Path, expected_sha256: str | None) -> Any:
+    """Read a model file, verify its checksum, and load it with the type allow-list."""
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"model file {path.name} is missing") from None
+    if expected_sha256 and hashlib.sha256(payload).hexdigest() != expected_sha256:
+        raise ArtifactError(f"model file {path.name} does not match its recorded sha256")
+    return loads_trusted(payload)

@@ -1,0 +1,75 @@
+"""Classification metrics on a held-out split: accuracy, precision, recall, f1, roc_auc."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def compute_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any
+) -> dict[str, Any]:
+    """Binary metrics take `positive` as the positive class; more classes use macro averages."""
+    y_true = np.asarray(y_true)
+    metrics: dict[str, Any] = {"accuracy": float(accuracy_score(y_true, y_pred))}
+    binary = len(classes) == 2
+    averaging: dict[str, Any] = (
+        {"average": "binary", "pos_label": positive} if binary else {"average": "macro"}
+    )
+    metrics["precision"] = float(precision_score(y_true, y_pred, zero_division=0, **averaging))
+    metrics["recall"] = float(recall_score(y_true, y_pred, zero_division=0, **averaging))
+    metrics["f1"] = float(f1_score(y_true, y_pred, zero_division=0, **averaging))
+    metrics["roc_auc"] = _roc_auc(y_true, scores, classes, positive)
+    metrics["n_test"] = int(len(y_true))
+    if binary:
+        metrics["positive_label"] = positive
+    return metrics
+
+
+def _roc_auc(y_true: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any) -> Any:
+    present = set(np.unique(y_true).tolist())
+    if len(classes) == 2:
+        if len(present) < 2:
+            return None
+        column = classes.index(positive)
+        return _finite(roc_auc_score(y_true == positive, scores[:, column]))
+    # One-vs-rest macro average; works for probabilities and decision functions alike.
+    aucs = [
+        roc_auc_score(y_true == cls, scores[:, i])
+        for i, cls in enumerate(classes)
+        if cls in present and len(present) > 1
+    ]
+    return _finite(float(np.mean(aucs))) if aucs else None
+
+
+def roc_points(
+    y_true: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any
+) -> dict[str, list[float]]:
+    """ROC curve of the positive class against the rest (binary or one-vs-rest)."""
+    truth = np.asarray(y_true) == positive
+    if truth.all() or not truth.any():
+        return {"fpr": [], "tpr": [], "thresholds": []}
+    column = classes.index(positive)
+    fpr, tpr, thresholds = roc_curve(truth, scores[:, column])
+    # The first threshold is +inf, which JSON cannot carry.
+    thresholds = np.where(np.isfinite(thresholds), thresholds, np.nan)
+    thresholds[0] = scores[:, column].max() + 1.0 if len(thresholds) else 0
+    return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist()}
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any]) -> list[list[int]]:
+    return confusion_matrix(y_true, y_pred, labels=classes).tolist()

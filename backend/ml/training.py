@@ -1,0 +1,164 @@
+"""The fit job that runs inside a worker process: load → vectorize → fit → evaluate → save.
+
+Nothing here touches the database or the web app: progress leaves through a callback, the
+result is a plain dataclass, and the artifact is written straight to its final path.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+
+from backend.ml.artifacts import save_pipeline
+from backend.ml.metrics import compute_metrics
+from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class FitJob:
+    task_id: str
+    model_id: str
+    dataset_path: str
+    label_kind: str
+    model_type: str
+    params: dict[str, Any]
+    vectorizer: dict[str, Any]
+    test_size: float
+    random_state: int
+    artifact_path: str
+    positive_label: Any = None
+    max_rows: int = 0  # 0 = every row
+    extra_dataset_paths: tuple[str, ...] = ()
+
+
+@dataclass
+class FitOutcome:
+    metrics: dict[str, Any]
+    classes: list[Any]
+    artifact_sha256: str
+    sklearn_version: str = sklearn.__version__
+    python_version: str = platform.python_version()
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def read_dataset(path: str, label_kind: str) -> pd.DataFrame:
+    """Read a stored dataset (`text,label` CSV) with labels in their original type."""
+    frame = pd.read_csv(
+        path, dtype={"text": str, "label": str}, keep_default_na=False, encoding="utf-8"
+    )
+    if label_kind == "int":
+        frame["label"] = frame["label"].astype(np.int64)
+    return frame
+
+
+def split(frame: pd.DataFrame, test_size: float, random_state: int) -> tuple[Any, ...]:
+    """Stratified split when every class can be split, else a plain shuffled one."""
+    counts = frame["label"].value_counts()
+    n_test = int(np.ceil(len(frame) * test_size))
+    stratify = frame["label"] if counts.min() >= 2 and n_test >= len(counts) else None
+    return train_test_split(
+        frame["text"].tolist(),
+        frame["label"].to_numpy(),
+        test_size=test_size,
+        random_state=random_state,
+        stratify=stratify,
+    )
+
+
+def positive_class(classes: list[Any], positive_label: Any) -> Any:
+    return positive_label if positive_label in classes else classes[-1]
+
+
+def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
+    """Train, evaluate on the held-out split and save the pipeline for `job`."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    progress(0.02, "loading")
+    frames = [read_dataset(p, job.label_kind) for p in (job.dataset_path, *job.extra_dataset_paths)]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if job.max_rows and len(frame) > job.max_rows:
+        frame = frame.sample(n=job.max_rows, random_state=job.random_state)
+    x_train, x_test, y_train, y_test = split(frame, job.test_size, job.random_state)
+    timings["loading"] = time.perf_counter() - started
+
+    progress(0.1, "vectorizing")
+    mark = time.perf_counter()
+    vectorizer = build_vectorizer(job.vectorizer)
+    features = vectorizer.fit_transform(x_train)
+    timings["vectorizing"] = time.perf_counter() - mark
+
+    progress(0.4, "fitting")
+    mark = time.perf_counter()
+    classifier = build_classifier(job.model_type, job.params, job.random_state)
+    classifier.fit(features, y_train)
+    timings["fitting"] = time.perf_counter() - mark
+    pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
+
+    progress(0.8, "evaluating")
+    mark = time.perf_counter()
+    classes = np.asarray(classifier.classes_).tolist()
+    positive = positive_class(classes, job.positive_label)
+    _, scores = score_matrix(pipeline, x_test)
+    metrics = compute_metrics(y_test, pipeline.predict(x_test), scores, classes, positive)
+    metrics["n_train"] = len(x_train)
+    timings["evaluating"] = time.perf_counter() - mark
+
+    progress(0.9, "saving")
+    mark = time.perf_counter()
+    sha = save_pipeline(pipeline, Path(job.artifact_path))
+    timings["saving"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    progress(1.0, "saving")
+    return FitOutcome(metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings)
+
+
+# --- worker-process plumbing -------------------------------------------------------------
+# The pool's initializer hands each worker the progress queue; `fit_in_worker` is the
+# function submitted to the pool.
+
+_progress_queue: Any = None
+
+
+def init_worker(progress_queue: Any, parent_pid: int) -> None:
+    """Pool initializer: keep the queue, and exit if the server process dies."""
+    global _progress_queue
+    _progress_queue = progress_queue
+    import threading
+
+    def watch_parent() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)  # orphaned: the server is gone, so nobody wants this result
+
+    threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
+
+
+def fit_in_worker(job: FitJob) -> FitOutcome:
+    pid = os.getpid()
+
+    def report(value: float, stage: str) -> None:
+        if _progress_queue is not None:
+            _progress_queue.put((job.task_id, pid, value, stage))
+
+    report(0.0, "loading")
+    return run_fit(job, report)
+
+
+def fit_quietly(jobs: list[FitJob]) -> list[FitOutcome]:
+    """Run several fits in one process without progress reports (the default models)."""
+    return [run_fit(job, lambda _value, _stage: None) for job in jobs]

@@ -1,0 +1,144 @@
+"""Model requests and answers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backend.ml.params import ModelType, validate_params, validate_vectorizer
+from backend.schemas.common import Label, UtcTime
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
+ALIAS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(from_attributes=True, protected_namespaces=())
+
+    id: str
+    name: str
+    version: int
+    model_type: str
+    params: dict[str, Any]
+    vectorizer: dict[str, Any]
+    status: Literal["training", "trained", "failed"]
+    loaded: bool
+    is_default: bool
+    aliases: list[str] = []
+    metrics: dict[str, Any]
+    classes: list[Label] = []
+    dataset_id: str | None
+    error: str | None = None
+    sklearn_version: str | None = None
+    python_version: str | None = None
+    warnings: list[str] = []
+    created_at: UtcTime
+
+
+class FitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    name: str = Field(pattern=NAME_PATTERN, description="label; a used name makes a new version")
+    dataset_id: str = Field(min_length=1, max_length=64)
+    model_type: ModelType = "logreg"
+    params: dict[str, Any] = Field(default_factory=dict)
+    vectorizer: dict[str, Any] = Field(default_factory=dict)
+    test_size: float = Field(0.2, gt=0, lt=1)
+    random_state: int = Field(42, ge=0, le=2**32 - 1)
+
+    @model_validator(mode="after")
+    def _validate_hyperparameters(self) -> FitRequest:
+        # Each model type has its own schema; unknown keys or bad values name themselves.
+        self.params = validate_params(self.model_type, self.params)
+        self.vectorizer = validate_vectorizer(self.vectorizer)
+        return self
+
+
+class ModelRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_id: str = Field(min_length=1, max_length=200)
+
+
+class PredictRequest(ModelRef):
+    texts: list[str] = Field(description="texts to classify, one label each")
+
+    @field_validator("texts")
+    @classmethod
+    def _not_empty(cls, texts: list[str]) -> list[str]:
+        if not texts:
+            raise ValueError("texts must hold at least one text")
+        return texts
+
+
+class PredictResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str
+    predictions: list[Label]
+
+
+class ScoresResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str
+    classes: list[Label]
+    score_kind: Literal["probability", "decision_function"]
+    scores: list[list[float]]
+
+
+class EvaluateRequest(ModelRef):
+    dataset_id: str = Field(min_length=1, max_length=64)
+
+
+class RocCurve(BaseModel):
+    fpr: list[float]
+    tpr: list[float]
+    thresholds: list[float]
+
+
+class EvaluateResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str
+    dataset_id: str
+    classes: list[Label]
+    metrics: dict[str, Any]
+    roc: RocCurve
+    confusion_matrix: list[list[int]]
+
+
+class FitAccepted(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    task_id: str
+    model_id: str
+
+
+class RemoveAllResponse(BaseModel):
+    removed: list[str]
+
+
+class RemovedResponse(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_id: str
+    removed: bool = True
+
+
+class PromoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alias: str = Field("production", pattern=ALIAS_PATTERN)
+
+
+class RetrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    dataset_id: str = Field(min_length=1, max_length=64)
+    holdout_fraction: float = Field(0.2, gt=0, lt=1)
+    metric: Literal["accuracy", "f1", "precision", "recall", "roc_auc"] = "f1"
+    min_improvement: float = Field(0.0, ge=-1, le=1)
+    alias: str = Field("production", pattern=ALIAS_PATTERN)

@@ -1,0 +1,81 @@
+"""Builds the services of one server process from its settings and wires them together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from backend.db.session import Database
+from backend.services.datasets import DatasetService
+from backend.services.defaults import DefaultModels
+from backend.services.fit_executor import FitExecutor, LocalFitExecutor
+from backend.services.inference import InferenceSpace
+from backend.services.models import ModelService
+from backend.services.registry import ModelRegistry
+from backend.services.task_runner import TaskRunner
+from backend.services.tasks import TaskStore, process_identity
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    datasets: DatasetService
+    registry: ModelRegistry
+    tasks: TaskStore
+    inference: InferenceSpace
+    executor: FitExecutor
+    runner: TaskRunner
+    models: ModelService
+    defaults: DefaultModels
+    owner: str
+    defaults_ready: bool = False
+    defaults_error: str | None = None
+    startup_notes: list[str] = field(default_factory=list)
+
+
+def make_executor(settings: Settings) -> FitExecutor:
+    if settings.fit_executor == "ray":
+        from backend.services.ray_executor import RayFitExecutor  # optional dependency
+
+        return RayFitExecutor(settings)
+    return LocalFitExecutor(settings.fit_workers)
+
+
+def build_services(settings: Settings) -> Services:
+    for directory in (settings.data_dir, settings.artifacts_dir, settings.datasets_dir,
+                      settings.uploads_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    db.create_schema()
+    owner = process_identity()
+    datasets = DatasetService(db, settings)
+    registry = ModelRegistry(db)
+    tasks = TaskStore(db, settings.max_queued_fits)
+    inference = InferenceSpace(settings.artifacts_dir)
+    executor = make_executor(settings)
+    runner = TaskRunner(settings, tasks, registry, executor, owner)
+    models = ModelService(settings, registry, tasks, datasets, inference, runner)
+    runner.on_tick.append(models.sync_loaded)
+    defaults = DefaultModels(settings, datasets, registry, inference)
+    return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
+                    models, defaults, owner)
+
+
+def recover_after_restart(services: Services) -> None:
+    """Fail tasks whose process is gone and drop files that no record vouches for."""
+    failed = services.tasks.fail_orphans(services.settings.task_stale_after_s)
+    if failed:
+        log.warning("tasks interrupted by a restart are now failed: %s", failed)
+    services.datasets.clean_partial_uploads()
+    if services.tasks.has_running():
+        return  # another live process may be writing an artifact right now
+    known = {m.id for m in services.registry.list() if m.status == "trained"}
+    for path in services.settings.artifacts_dir.iterdir():
+        stem = path.name.removesuffix(".skops")
+        if path.name.startswith(".") or (path.suffix == ".skops" and stem not in known):
+            log.info("removing leftover model file %s", path.name)
+            path.unlink(missing_ok=True)

@@ -1,0 +1,209 @@
+"""Turn an uploaded CSV file into a clean `text,label` table, or say exactly what is wrong.
+
+Handles delimiter sniffing (`,` `;` tab `|`), UTF-8 (with or without BOM), UTF-16 with a BOM
+and cp1251, column defaults, label typing and dropped-row counting.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from backend.errors import DatasetInvalid
+
+TEXT_COLUMN_NAMES = ("text", "comment_text", "comment")
+LABEL_COLUMN_NAMES = ("label", "toxic", "class", "target")
+DELIMITERS = ",;\t|"
+MISSING_LABELS = {"", "nan", "na", "n/a", "null", "none"}
+_INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class ImportedTable:
+    frame: pd.DataFrame  # columns: text, label (labels already in their final type)
+    columns: list[str]
+    text_column: str
+    label_column: str
+    label_kind: str  # "int" | "str"
+    classes: dict[str, int]
+    dropped_rows: int
+    positive_label: Any
+
+
+def detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise DatasetInvalid(
+            "the file looks binary (it holds NUL bytes), not a CSV text file; "
+            "export it as CSV in UTF-8"
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("cp1251")
+        return "cp1251"
+    except UnicodeDecodeError:
+        raise DatasetInvalid(
+            "the file is neither UTF-8 nor cp1251 text; re-save it as UTF-8 CSV"
+        ) from None
+
+
+def sniff_delimiter(sample: str) -> str:
+    lines = [line for line in sample.splitlines() if line.strip()][:50]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _pick_column(
+    columns: list[str], requested: str | None, names: tuple[str, ...], what: str, option: str
+) -> str | None:
+    if requested is not None:
+        if requested not in columns:
+            raise DatasetInvalid(
+                f"{what} column {requested!r} is not in the file; its columns are {columns}"
+            )
+        return requested
+    lowered = {c.strip().lower(): c for c in columns}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def _first_text_like(frame: pd.DataFrame, exclude: str | None) -> str | None:
+    for column in frame.columns:
+        if column == exclude:
+            continue
+        values = frame[column].head(500)
+        values = values[values.str.strip() != ""]
+        if len(values) and not values.str.fullmatch(r"[\s\d.,+\-eE]*").mean() > 0.5:
+            return str(column)
+    return None
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, str]:
+    """Read every column as strings with the sniffed encoding and delimiter."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise DatasetInvalid("the file is empty; upload a CSV with a header and data rows")
+    encoding = detect_encoding(head)
+    sample = head.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", errors="ignore")
+    delimiter = sniff_delimiter(sample)
+    for attempt in (encoding, "cp1251") if encoding == "utf-8" else (encoding,):
+        try:
+            frame = pd.read_csv(
+                path, sep=delimiter, encoding=attempt, dtype=str, keep_default_na=False,
+                na_filter=False, skip_blank_lines=True,
+            )
+            return frame, attempt
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise DatasetInvalid("the file has no header row; the first line must name the "
+                                 "columns") from None
+        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+            message = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
+            raise DatasetInvalid(f"the file is not a readable CSV: {message}") from None
+    raise DatasetInvalid("the file is neither UTF-8 nor cp1251 text; re-save it as UTF-8 CSV")
+
+
+def import_csv(
+    path: Path,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    positive_label: str | None = None,
+) -> ImportedTable:
+    frame, _encoding = read_table(path)
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if frame.empty:
+        raise DatasetInvalid("the file has a header but no data rows")
+
+    label_col = _pick_column(columns, label_column, LABEL_COLUMN_NAMES, "label", "label_column")
+    if label_col is None:
+        raise DatasetInvalid(
+            f"no label column found (looked for {list(LABEL_COLUMN_NAMES)}); the file's columns "
+            f"are {columns[:50]}; pass label_column"
+        )
+    text_col = _pick_column(columns, text_column, TEXT_COLUMN_NAMES, "text", "text_column")
+    if text_col is None:
+        text_col = _first_text_like(frame, exclude=label_col)
+    if text_col is None:
+        raise DatasetInvalid(
+            f"no text column found (looked for {list(TEXT_COLUMN_NAMES)} or a column of text); "
+            f"the file's columns are {columns[:50]}; pass text_column"
+        )
+    if text_col == label_col:
+        raise DatasetInvalid("text_column and label_column must be different columns")
+
+    texts = frame[text_col].astype(str)
+    labels = frame[label_col].astype(str).str.strip()
+    keep = (texts.str.strip() != "") & ~labels.str.lower().isin(MISSING_LABELS)
+    dropped = int((~keep).sum())
+    texts, labels = texts[keep], labels[keep]
+    if texts.empty:
+        raise DatasetInvalid(
+            f"no usable rows: every row has an empty {text_col!r} or {label_col!r}"
+        )
+
+    label_kind = "int" if labels.str.fullmatch(_INT_RE).all() else "str"
+    typed_labels: pd.Series = (
+        labels.astype(float).astype("int64") if label_kind == "int" else labels
+    )
+    counts = typed_labels.value_counts().sort_index()
+    if len(counts) < 2:
+        raise DatasetInvalid(
+            f"the label column {label_col!r} has only one class ({counts.index[0]!r}); "
+            "a classifier needs at least 2"
+        )
+
+    positive: Any = None
+    if positive_label is not None and positive_label != "":
+        positive = _typed_label(positive_label, label_kind)
+        if positive not in counts.index:
+            raise DatasetInvalid(
+                f"positive_label {positive_label!r} is not one of the classes "
+                f"{[str(c) for c in counts.index]}"
+            )
+
+    table = pd.DataFrame({"text": texts.to_numpy(), "label": typed_labels.to_numpy()})
+    return ImportedTable(
+        frame=table,
+        columns=columns,
+        text_column=text_col,
+        label_column=label_col,
+        label_kind=label_kind,
+        classes={str(k): int(v) for k, v in counts.items()},
+        dropped_rows=dropped,
+        positive_label=positive,
+    )
+
+
+def _typed_label(value: str, label_kind: str) -> Any:
+    value = value.strip()
+    if label_kind == "int":
+        if not _INT_RE.fullmatch(value):
+            raise DatasetInvalid(f"positive_label {value!r} is not one of the integer classes")
+        return int(float(value))
+    return value

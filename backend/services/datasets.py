@@ -1,0 +1,167 @@
+"""Datasets: uploads streamed to disk, parsed, stored as clean `text,label` CSV files."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+from sqlalchemy import select
+
+from backend.db.models import DatasetRow
+from backend.db.session import Database
+from backend.errors import DatasetNotFound, PayloadTooLarge
+from backend.ml.training import read_dataset
+from backend.schemas.datasets import DatasetInfo
+from backend.services.csv_import import ImportedTable, import_csv
+from backend.services.ids import is_safe_id, new_id
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+class DatasetService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def create(
+        self,
+        upload: BinaryIO,
+        *,
+        filename: str | None,
+        name: str | None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        positive_label: str | None = None,
+    ) -> DatasetInfo:
+        """Stream `upload` to a temp file, import it, store it; nothing is listed half-done."""
+        uploads = self.settings.uploads_dir
+        uploads.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".upload")
+        tmp_path = Path(tmp_name)
+        try:
+            sha = self._copy_limited(upload, fd)
+            table = import_csv(
+                tmp_path,
+                text_column=text_column or None,
+                label_column=label_column or None,
+                positive_label=positive_label,
+            )
+            label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"
+            return self._store(new_id("ds"), label[:255], table, sha)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+
+    def _copy_limited(self, upload: BinaryIO, fd: int) -> str:
+        limit = self.settings.max_upload_bytes
+        digest = hashlib.sha256()
+        written = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise PayloadTooLarge(
+                        f"the file is over MAX_UPLOAD_MB={self.settings.max_upload_mb:g} MB"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        return digest.hexdigest()
+
+    def import_file(self, path: Path, *, dataset_id: str, name: str) -> DatasetInfo:
+        """Register a CSV already on disk (the bundled sample) under a fixed id."""
+        with path.open("rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        return self._store(dataset_id, name, import_csv(path), sha)
+
+    def _store(self, dataset_id: str, name: str, table: ImportedTable, sha: str) -> DatasetInfo:
+        target = self.settings.datasets_dir / f"{dataset_id}.csv"
+        write_frame_atomically(table.frame, target)
+        row = DatasetRow(
+            id=dataset_id,
+            name=name,
+            rows=len(table.frame),
+            columns=table.columns,
+            text_column=table.text_column,
+            label_column=table.label_column,
+            label_kind=table.label_kind,
+            classes=table.classes,
+            positive_label=None if table.positive_label is None else str(table.positive_label),
+            dropped_rows=table.dropped_rows,
+            sha256=sha,
+            path=target.name,
+        )
+        try:
+            with self.db.session() as session:
+                session.add(row)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        log.info("dataset %s stored: %d rows, classes %s", dataset_id, row.rows, row.classes)
+        return DatasetInfo.model_validate(row)
+
+    def list(self) -> list[DatasetInfo]:
+        with self.db.session() as session:
+            rows = session.scalars(select(DatasetRow).order_by(DatasetRow.created_at.desc()))
+            return [DatasetInfo.model_validate(r) for r in rows]
+
+    def row(self, dataset_id: str) -> DatasetRow:
+        if not is_safe_id(dataset_id):
+            raise DatasetNotFound(dataset_id)
+        with self.db.session() as session:
+            found = session.get(DatasetRow, dataset_id)
+            if found is None:
+                raise DatasetNotFound(dataset_id)
+            return found
+
+    def get(self, dataset_id: str) -> DatasetInfo:
+        return DatasetInfo.model_validate(self.row(dataset_id))
+
+    def path(self, row: DatasetRow) -> Path:
+        return self.settings.datasets_dir / row.path
+
+    def positive_label(self, row: DatasetRow) -> Any:
+        if row.positive_label is None:
+            return None
+        return int(row.positive_label) if row.label_kind == "int" else row.positive_label
+
+    def frame(self, row: DatasetRow) -> pd.DataFrame:
+        return read_dataset(str(self.path(row)), row.label_kind)
+
+    def delete(self, dataset_id: str) -> None:
+        row = self.row(dataset_id)
+        with self.db.session() as session:
+            found = session.get(DatasetRow, dataset_id)
+            if found is not None:
+                session.delete(found)
+        self.path(row).unlink(missing_ok=True)
+
+    def clean_partial_uploads(self) -> None:
+        """Remove upload temp files a crash left behind (called at start-up)."""
+        for directory in (self.settings.uploads_dir, self.settings.datasets_dir):
+            if directory.is_dir():
+                for leftover in directory.glob("*.upload"):
+                    leftover.unlink(missing_ok=True)
+                for leftover in directory.glob(".*.tmp"):
+                    leftover.unlink(missing_ok=True)
+
+
+def write_frame_atomically(frame: pd.DataFrame, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            frame.to_csv(handle, index=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+

@@ -1,0 +1,130 @@
+"""Default models: trained from the bundled sample on first start, loaded at every start."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend.db.models import ModelRow
+from backend.errors import AppError, DatasetNotFound, ModelNotFound
+from backend.ml.params import validate_params, validate_vectorizer
+from backend.ml.training import FitJob, fit_quietly
+from backend.services.datasets import DatasetService
+from backend.services.inference import InferenceSpace
+from backend.services.registry import ModelRegistry
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SAMPLE_CSV = Path(__file__).resolve().parent.parent / "sample_data" / "toxic_en.csv"
+SAMPLE_DATASET_ID = "sample-toxic-en"
+DEFAULT_VECTORIZER = {"type": "tfidf", "ngram_range": [1, 2], "min_df": 2, "sublinear_tf": True}
+
+
+@dataclass(frozen=True)
+class DefaultSpec:
+    model_id: str
+    model_type: str
+    params: dict[str, Any]
+
+
+DEFAULT_SPECS = (
+    DefaultSpec("default-logreg", "logreg", {"C": 4.0}),
+    DefaultSpec("default-mnb", "mnb", {"alpha": 0.1}),
+    DefaultSpec("default-svc", "svc", {"C": 0.5}),
+)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Serialize first-start work across server processes sharing DATA_DIR."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class DefaultModels:
+    def __init__(
+        self, settings: Settings, datasets: DatasetService, registry: ModelRegistry,
+        inference: InferenceSpace,
+    ) -> None:
+        self.settings = settings
+        self.datasets = datasets
+        self.registry = registry
+        self.inference = inference
+
+    def ensure(self) -> None:
+        """Make sure every default model is trained, verified, marked loaded and cached."""
+        with file_lock(self.settings.data_dir / ".defaults.lock"):
+            dataset = self._sample_dataset()
+            missing = [spec for spec in DEFAULT_SPECS if not self._usable(spec)]
+            if missing:
+                self._train(missing, dataset)
+            for spec in DEFAULT_SPECS:
+                self.registry.set_loaded(spec.model_id, True)
+        for spec in DEFAULT_SPECS:
+            self.inference.get(self.registry.row(spec.model_id))
+        log.info("default models ready: %s", [s.model_id for s in DEFAULT_SPECS])
+
+    def _sample_dataset(self) -> Any:
+        try:
+            return self.datasets.row(SAMPLE_DATASET_ID)
+        except DatasetNotFound:
+            self.datasets.import_file(
+                SAMPLE_CSV, dataset_id=SAMPLE_DATASET_ID, name="toxic_en (bundled sample)"
+            )
+            return self.datasets.row(SAMPLE_DATASET_ID)
+
+    def _usable(self, spec: DefaultSpec) -> bool:
+        try:
+            row = self.registry.row(spec.model_id)
+        except ModelNotFound:
+            return False
+        if row.status != "trained":
+            return False
+        try:
+            self.inference.get(row)
+        except AppError as exc:
+            log.warning("default model %s must be retrained: %s", spec.model_id, exc.detail)
+            return False
+        return True
+
+    def _train(self, specs: list[DefaultSpec], dataset: Any) -> None:
+        vectorizer = validate_vectorizer(DEFAULT_VECTORIZER)
+        jobs = [
+            FitJob(
+                task_id=f"defaults-{spec.model_id}", model_id=spec.model_id,
+                dataset_path=str(self.datasets.path(dataset)), label_kind=dataset.label_kind,
+                model_type=spec.model_type, params=validate_params(spec.model_type, spec.params),
+                vectorizer=vectorizer, test_size=0.2, random_state=42,
+                artifact_path=str(self.settings.artifacts_dir / f"{spec.model_id}.skops"),
+                max_rows=self.settings.default_models_rows,
+            )
+            for spec in specs
+        ]
+        log.info("training default models %s", [s.model_id for s in specs])
+        # A separate short-lived process keeps the CPU-bound work off this server's GIL.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            outcomes = pool.submit(fit_quietly, jobs).result()
+        for spec, job, outcome in zip(specs, jobs, outcomes, strict=True):
+            self.registry.delete(spec.model_id)
+            self.registry.add(ModelRow(
+                id=spec.model_id, name=spec.model_id, version=1, model_type=spec.model_type,
+                params=job.params, vectorizer=job.vectorizer, test_size=job.test_size,
+                random_state=job.random_state, status="trained", loaded=True, is_default=True,
+                metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
+                artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
+                sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
+            ))

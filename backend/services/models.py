@@ -1,0 +1,214 @@
+"""Model operations behind /api/v1/models: fit, load/unload, predict, evaluate, remove."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.exc import IntegrityError
+
+from backend.db.models import ModelRow
+from backend.errors import (
+    BadRequest,
+    DefaultModelProtected,
+    ModelNotLoaded,
+    ModelNotTrained,
+    PayloadTooLarge,
+    TooManyLoaded,
+)
+from backend.ml.artifacts import ArtifactError, load_pipeline
+from backend.ml.metrics import compute_metrics, confusion, roc_points
+from backend.ml.pipeline import score_matrix
+from backend.ml.training import FitJob, positive_class
+from backend.schemas.models import (
+    EvaluateResponse,
+    FitAccepted,
+    FitRequest,
+    ModelInfo,
+    PredictResponse,
+    ScoresResponse,
+)
+from backend.services.datasets import DatasetService
+from backend.services.ids import new_id
+from backend.services.inference import InferenceSpace, LoadedModel
+from backend.services.registry import ModelRegistry
+from backend.services.task_runner import TaskRunner, job_to_request
+from backend.services.tasks import TaskStore
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ModelService:
+    def __init__(
+        self, settings: Settings, registry: ModelRegistry, tasks: TaskStore,
+        datasets: DatasetService, inference: InferenceSpace, runner: TaskRunner,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.tasks = tasks
+        self.datasets = datasets
+        self.inference = inference
+        self.runner = runner
+
+    # --- training -------------------------------------------------------------------
+
+    def fit(self, request: FitRequest, *, kind: str = "fit", **task_extra: Any) -> FitAccepted:
+        dataset = self.datasets.row(request.dataset_id)
+        row = self._new_model_row(request)
+        job = FitJob(
+            task_id=new_id("task"), model_id=row.id,
+            dataset_path=str(self.datasets.path(dataset)), label_kind=dataset.label_kind,
+            model_type=request.model_type, params=request.params,
+            vectorizer=request.vectorizer, test_size=request.test_size,
+            random_state=request.random_state,
+            artifact_path=str(self.settings.artifacts_dir / f"{row.id}.skops"),
+            positive_label=self.datasets.positive_label(dataset),
+            extra_dataset_paths=tuple(task_extra.pop("extra_dataset_paths", ())),
+        )
+        try:
+            task = self.tasks.create(kind, row.id, job_to_request(job, **task_extra),
+                                     task_id=job.task_id)
+        except BaseException:
+            self.registry.delete(row.id)
+            raise
+        self.runner.wake()
+        return FitAccepted(task_id=task.id, model_id=row.id)
+
+    def _new_model_row(self, request: FitRequest) -> ModelRow:
+        for _attempt in range(5):  # two fits of one name at once race for the version
+            try:
+                return self.registry.add(ModelRow(
+                    id=new_id("mdl"), name=request.name,
+                    version=self.registry.next_version(request.name),
+                    model_type=request.model_type, params=request.params,
+                    vectorizer=request.vectorizer, test_size=request.test_size,
+                    random_state=request.random_state, status="training", loaded=False,
+                    is_default=False, metrics={}, classes=[], dataset_id=request.dataset_id,
+                    artifact_path=None,
+                ))
+            except IntegrityError:
+                continue
+        raise BadRequest(f"could not allocate a version for {request.name!r}; try again")
+
+    # --- the loaded set -------------------------------------------------------------
+
+    def load(self, model_ref: str) -> ModelInfo:
+        row = self.registry.row(model_ref)
+        if row.status != "trained":
+            raise ModelNotTrained(
+                f"model {row.id} is {row.status}, not trained; only trained models load"
+            )
+        if not row.loaded and self.registry.count_loaded() >= self.settings.max_loaded_models:
+            raise TooManyLoaded(
+                f"MAX_LOADED_MODELS={self.settings.max_loaded_models} models are loaded; "
+                "unload one first"
+            )
+        self.inference.get(row)  # verifies the artifact before the model counts as loaded
+        if not row.loaded:
+            self.registry.set_loaded(row.id, True)
+        return self.registry.get(row.id)
+
+    def unload(self, model_ref: str) -> ModelInfo:
+        row = self.registry.row(model_ref)
+        if row.is_default:
+            raise DefaultModelProtected(f"model {row.id} is a default model and stays loaded")
+        if row.loaded:
+            self.registry.set_loaded(row.id, False)
+        self.inference.evict(row.id)
+        return self.registry.get(row.id)
+
+    def sync_loaded(self) -> None:
+        """Drop cached models that another process unloaded or removed."""
+        self.inference.keep_only(self.registry.loaded_ids())
+
+    # --- inference ------------------------------------------------------------------
+
+    def _serving(self, model_ref: str, texts: list[str]) -> LoadedModel:
+        if len(texts) > self.settings.max_predict_batch:
+            raise PayloadTooLarge(
+                f"{len(texts)} texts is over MAX_PREDICT_BATCH={self.settings.max_predict_batch}; "
+                "split the request"
+            )
+        row = self.registry.row(model_ref)
+        if not row.loaded:
+            raise ModelNotLoaded(row.id)
+        return self.inference.get(row)
+
+    def predict(self, model_ref: str, texts: list[str]) -> PredictResponse:
+        model = self._serving(model_ref, texts)
+        return PredictResponse(model_id=model.model_id, predictions=model.predict(texts))
+
+    def predict_scores(self, model_ref: str, texts: list[str]) -> ScoresResponse:
+        model = self._serving(model_ref, texts)
+        kind, scores = model.scores(texts)
+        return ScoresResponse(
+            model_id=model.model_id, classes=model.classes, score_kind=kind,  # type: ignore[arg-type]
+            scores=scores,
+        )
+
+    def evaluate(self, model_ref: str, dataset_id: str) -> EvaluateResponse:
+        row = self.registry.row(model_ref)
+        if row.status != "trained":
+            raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models evaluate")
+        dataset = self.datasets.row(dataset_id)
+        pipeline = self._pipeline(row)
+        frame = self.datasets.frame(dataset)
+        classes = list(row.classes or np.asarray(pipeline.classes_).tolist())
+        unknown = sorted({str(v) for v in frame["label"].unique()} - {str(c) for c in classes})
+        if len(unknown) == len(frame["label"].unique()):
+            raise BadRequest(
+                f"dataset {dataset_id} has labels {unknown[:10]} and the model knows "
+                f"{[str(c) for c in classes]}; evaluate on data labelled like the training data"
+            )
+        texts = frame["text"].tolist()
+        truth = frame["label"].to_numpy()
+        _kind, scores = score_matrix(pipeline, texts)
+        predictions = np.asarray(pipeline.predict(texts))
+        positive = positive_class(
+            classes, self.datasets.positive_label(dataset) or row.metrics.get("positive_label")
+        )
+        return EvaluateResponse(
+            model_id=row.id, dataset_id=dataset_id, classes=classes,
+            metrics=compute_metrics(truth, predictions, scores, classes, positive),
+            roc=roc_points(truth, scores, classes, positive),  # type: ignore[arg-type]
+            confusion_matrix=confusion(truth, predictions, classes),
+        )
+
+    def _pipeline(self, row: ModelRow) -> Any:
+        if row.loaded:
+            return self.inference.get(row).pipeline
+        try:
+            return load_pipeline(self.inference.artifact_path(row), row.artifact_sha256)
+        except ArtifactError as exc:
+            raise ModelNotTrained(f"model {row.id} cannot be read: {exc}") from None
+
+    # --- removal and aliases ----------------------------------------------------------
+
+    def remove(self, model_ref: str) -> str:
+        row = self.registry.row(model_ref)
+        if row.is_default:
+            raise DefaultModelProtected(f"model {row.id} is a default model and cannot be removed")
+        if row.status == "training":
+            for task in self.tasks.for_model(row.id):
+                if task.status in ("queued", "running"):
+                    self.tasks.request_cancel(task.id)
+            self.runner.wake()
+        self.registry.delete(row.id)
+        self.inference.evict(row.id)
+        artifact: Path = self.inference.artifact_path(row)
+        artifact.unlink(missing_ok=True)
+        log.info("model %s removed", row.id)
+        return row.id
+
+    def remove_all(self) -> list[str]:
+        return [self.remove(m.id) for m in self.registry.list() if not m.is_default]
+
+    def promote(self, model_ref: str, alias: str) -> ModelInfo:
+        row = self.registry.row(model_ref)
+        if row.status != "trained":
+            raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models promote")
+        self.registry.set_alias(row.name, alias, row.id)
+        return self.registry.get(row.id)

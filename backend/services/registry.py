@@ -1,0 +1,129 @@
+"""The model registry: versions per name, aliases, status and the durable loaded set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sklearn
+from sqlalchemy import delete, func, select, update
+
+from backend.db.models import AliasRow, ModelRow
+from backend.db.session import Database
+from backend.errors import ModelNotFound
+from backend.schemas.models import ModelInfo
+from backend.services.ids import is_safe_id
+
+
+class ModelRegistry:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reading --------------------------------------------------------------------
+
+    def row(self, model_ref: str) -> ModelRow:
+        """A model by id, or by `name@alias`."""
+        name, sep, alias = model_ref.partition("@")
+        with self.db.session() as session:
+            if sep:
+                model_id = session.scalar(
+                    select(AliasRow.model_id).where(AliasRow.name == name, AliasRow.alias == alias)
+                )
+                if model_id is None:
+                    raise ModelNotFound(model_ref)
+            elif is_safe_id(model_ref):
+                model_id = model_ref
+            else:
+                raise ModelNotFound(model_ref)
+            found = session.get(ModelRow, model_id)
+            if found is None:
+                raise ModelNotFound(model_ref)
+            return found
+
+    def info(self, row: ModelRow) -> ModelInfo:
+        with self.db.session() as session:
+            aliases = session.scalars(
+                select(AliasRow.alias).where(AliasRow.model_id == row.id).order_by(AliasRow.alias)
+            ).all()
+        return to_info(row, list(aliases))
+
+    def get(self, model_ref: str) -> ModelInfo:
+        return self.info(self.row(model_ref))
+
+    def list(self) -> list[ModelInfo]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(ModelRow).order_by(ModelRow.created_at.desc(), ModelRow.id)
+            ).all()
+            aliases: dict[str, list[str]] = {}
+            for alias in session.scalars(select(AliasRow).order_by(AliasRow.alias)):
+                aliases.setdefault(alias.model_id, []).append(alias.alias)
+        return [to_info(r, aliases.get(r.id, [])) for r in rows]
+
+    def loaded_ids(self) -> set[str]:
+        with self.db.session() as session:
+            return set(session.scalars(select(ModelRow.id).where(ModelRow.loaded.is_(True))))
+
+    def count_loaded(self) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(ModelRow).where(ModelRow.loaded.is_(True))
+            ) or 0)
+
+    def next_version(self, name: str) -> int:
+        with self.db.session() as session:
+            current = session.scalar(
+                select(func.max(ModelRow.version)).where(ModelRow.name == name)
+            )
+        return int(current or 0) + 1
+
+    # --- writing --------------------------------------------------------------------
+
+    def add(self, row: ModelRow) -> ModelRow:
+        with self.db.session() as session:
+            session.add(row)
+        return row
+
+    def update(self, model_id: str, **values: Any) -> None:
+        with self.db.session() as session:
+            session.execute(update(ModelRow).where(ModelRow.id == model_id).values(**values))
+
+    def set_loaded(self, model_id: str, loaded: bool) -> None:
+        self.update(model_id, loaded=loaded)
+
+    def delete(self, model_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(delete(AliasRow).where(AliasRow.model_id == model_id))
+            session.execute(delete(ModelRow).where(ModelRow.id == model_id))
+
+    def set_alias(self, name: str, alias: str, model_id: str) -> None:
+        """Point `name@alias` at `model_id` in one transaction: it always resolves."""
+        with self.db.session() as session:
+            updated = session.execute(
+                update(AliasRow).where(AliasRow.name == name, AliasRow.alias == alias)
+                .values(model_id=model_id)
+            ).rowcount
+            if not updated:
+                session.add(AliasRow(name=name, alias=alias, model_id=model_id))
+
+    def alias_target(self, name: str, alias: str) -> str | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(AliasRow.model_id).where(AliasRow.name == name, AliasRow.alias == alias)
+            )
+
+
+def to_info(row: ModelRow, aliases: list[str]) -> ModelInfo:
+    warnings = []
+    if row.sklearn_version and row.sklearn_version != sklearn.__version__:
+        warnings.append(
+            f"made with scikit-learn {row.sklearn_version}, this server runs "
+            f"{sklearn.__version__}; predictions may differ"
+        )
+    return ModelInfo(
+        id=row.id, name=row.name, version=row.version, model_type=row.model_type,
+        params=row.params, vectorizer=row.vectorizer, status=row.status,  # type: ignore[arg-type]
+        loaded=row.loaded, is_default=row.is_default, aliases=aliases, metrics=row.metrics or {},
+        classes=row.classes or [], dataset_id=row.dataset_id, error=row.error,
+        sklearn_version=row.sklearn_version, python_version=row.python_version,
+        warnings=warnings, created_at=row.created_at,
+    )

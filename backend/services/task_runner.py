@@ -1,0 +1,183 @@
+"""The task runner of one server process: claims queued tasks from the database, hands them
+to the fit executor, writes progress, carries out cancels and timeouts, and records outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from backend.ml.training import FitJob
+from backend.services.fit_executor import FitEnded, FitExecutor
+from backend.services.registry import ModelRegistry
+from backend.services.tasks import TaskStore
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Called after a fit of a given task kind succeeded: may add to the task's result.
+Finisher = Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def job_to_request(job: FitJob, **extra: Any) -> dict[str, Any]:
+    return {"job": asdict(job), **extra}
+
+
+def request_to_job(request: dict[str, Any]) -> FitJob:
+    fields = dict(request["job"])
+    fields["extra_dataset_paths"] = tuple(fields.get("extra_dataset_paths", ()))
+    return FitJob(**fields)
+
+
+class TaskRunner:
+    HEARTBEAT_EVERY_S = 2.0
+    REAP_EVERY_S = 5.0
+
+    def __init__(
+        self, settings: Settings, tasks: TaskStore, registry: ModelRegistry,
+        executor: FitExecutor, owner: str,
+    ) -> None:
+        self.settings = settings
+        self.tasks = tasks
+        self.registry = registry
+        self.executor = executor
+        self.owner = owner
+        self.finishers: dict[str, Finisher] = {}
+        self.on_tick: list[Callable[[], None]] = []
+        self._ended: queue.SimpleQueue[FitEnded] = queue.SimpleQueue()
+        self._started: dict[str, float] = {}
+        self._timed_out: set[str] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_heartbeat = 0.0
+        self._last_reap = 0.0
+        self._stopping = False
+
+    def wake(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.task_poll_interval_s)
+            self._wake.clear()
+            try:
+                await asyncio.to_thread(self.tick)
+            except Exception:  # one bad tick must not stop the runner for good
+                log.exception("task runner tick failed")
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+
+    def running_count(self) -> int:
+        return len(self._started)
+
+    # --- one pass, in a worker thread ------------------------------------------------
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        while True:
+            try:
+                self._record_end(self._ended.get_nowait())
+            except queue.Empty:
+                break
+        for task_id, (value, stage, pid) in self.executor.drain_progress().items():
+            self.tasks.set_progress(task_id, value, stage, pid)
+        for task_id in self.tasks.cancel_requested_ids(self.owner):
+            self.executor.stop(task_id)
+        for task_id, started in list(self._started.items()):
+            if now - started > self.settings.fit_timeout_s and task_id not in self._timed_out:
+                log.warning("task %s passed FIT_TIMEOUT_S; stopping it", task_id)
+                self._timed_out.add(task_id)
+            if task_id in self._timed_out:
+                self.executor.stop(task_id)
+        if now - self._last_heartbeat > self.HEARTBEAT_EVERY_S:
+            self._last_heartbeat = now
+            self.tasks.heartbeat(self.owner)
+        if now - self._last_reap > self.REAP_EVERY_S:
+            self._last_reap = now
+            failed = self.tasks.fail_orphans(self.settings.task_stale_after_s)
+            if failed:
+                log.warning("marked tasks of a gone process as failed: %s", failed)
+            for hook in self.on_tick:
+                hook()
+        while not self._stopping and self.executor.free_slots() > 0:
+            row = self.tasks.claim_next(self.owner)
+            if row is None:
+                break
+            try:
+                job = request_to_job(row.request)
+            except (KeyError, TypeError) as exc:
+                self.tasks.finish(row.id, "failed", error=f"task request is unreadable: {exc}")
+                continue
+            self._started[row.id] = time.monotonic()
+            log.info("starting task %s (%s %s)", row.id, job.model_type, job.model_id)
+            self.executor.submit(job, self._on_ended)
+
+    def _on_ended(self, ended: FitEnded) -> None:
+        self._ended.put(ended)
+        self.wake()
+
+    def _record_end(self, ended: FitEnded) -> None:
+        task_id = ended.task_id
+        self._started.pop(task_id, None)
+        timed_out = task_id in self._timed_out
+        self._timed_out.discard(task_id)
+        row = self.tasks.row(task_id)
+        model_id = row.model_id or ""
+        job = request_to_job(row.request)
+
+        if ended.bystander and not row.cancel_requested:
+            log.warning("task %s lost its pool to another worker's death; queued again", task_id)
+            self.tasks.requeue(task_id)
+            return
+
+        if ended.outcome is not None and not row.cancel_requested and not timed_out:
+            outcome = ended.outcome
+            self.registry.update(
+                model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
+                artifact_sha256=outcome.artifact_sha256, sklearn_version=outcome.sklearn_version,
+                python_version=outcome.python_version, error=None,
+            )
+            result: dict[str, Any] = {"metrics": outcome.metrics, "timings": outcome.timings}
+            finisher = self.finishers.get(row.kind)
+            if finisher is not None:
+                try:
+                    result.update(finisher(model_id, row.request, outcome.metrics))
+                except Exception as exc:
+                    log.exception("finishing task %s failed", task_id)
+                    self.tasks.finish(task_id, "failed", error=f"{type(exc).__name__}: {exc}",
+                                      result=result)
+                    return
+            self.tasks.finish(task_id, "succeeded", result=result)
+            log.info("task %s succeeded: %s", task_id, outcome.metrics)
+            return
+
+        Path(job.artifact_path).unlink(missing_ok=True)
+        if timed_out:
+            status, error = "failed", (
+                f"the fit ran longer than FIT_TIMEOUT_S={self.settings.fit_timeout_s:g}s "
+                "and was stopped; use fewer features or a simpler model"
+            )
+        elif row.cancel_requested or ended.cancelled:
+            status, error = "cancelled", None
+        elif ended.worker_died:
+            status, error = "failed", (
+                "the worker process running this fit died (killed, or out of memory); "
+                "the pool was restarted, submit the fit again"
+            )
+        else:
+            status, error = "failed", f"{type(ended.error).__name__}: {ended.error}"
+        self.registry.update(model_id, status="failed", error=error or "the fit was cancelled")
+        self.tasks.finish(task_id, status, error=error)
+        log.info("task %s %s: %s", task_id, status, error)
