@@ -1,0 +1,83 @@
+"""Fixtures for the live NGINX test: a Streamlit frontend and nginx in front of both servers.
+
+The backend comes from the shared `backend` fixture in tests/conftest.py. nginx is the system
+binary that `.ci/run` installs; it runs unprivileged on a free port from a rendered copy of
+infra/nginx/default.conf.template.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.infra.nginx_local import NginxInstance, find_nginx, write_config
+from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
+
+# Small on purpose: the over-limit test sends a 2 MB body.
+TEST_UPLOAD_LIMIT_MB = 1
+
+
+@pytest.fixture(scope="session")
+def frontend(
+    backend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """`streamlit run frontend/app.py` on a free port, talking to the shared backend."""
+    work_dir = tmp_path_factory.mktemp("frontend")
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("API_")}
+    env.update(
+        BACKEND_URL=backend.url,
+        LOG_DIR=str(work_dir / "log"),
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = work_dir / f"streamlit-{port}.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "frontend/app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+    ]
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)
+    wait_http(server, "/_stcore/health", timeout=60)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nginx(
+    backend: ServerProcess, frontend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NginxInstance]:
+    """nginx with the project's template rendered for the test servers' ports."""
+    try:
+        binary = find_nginx()
+    except RuntimeError as missing:
+        pytest.fail(str(missing))
+    root = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    write_config(
+        root,
+        {
+            "NGINX_PORT": str(port),
+            "BACKEND_UPSTREAM": backend.url.removeprefix("http://"),
+            "FRONTEND_UPSTREAM": frontend.url.removeprefix("http://"),
+            "NGINX_RESOLVER": "127.0.0.1",
+            "MAX_UPLOAD_MB": str(TEST_UPLOAD_LIMIT_MB),
+            "NGINX_LOG_DIR": str(root / "logs"),
+        },
+    )
+    instance = NginxInstance(binary, root, port)
+    checked = instance.check_config()
+    if checked.returncode != 0:
+        pytest.fail(f"nginx -t rejects the rendered config:\n{checked.stderr}")
+    instance.start()
+    yield instance
+    instance.stop()
