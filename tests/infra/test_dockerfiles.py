@@ -112,3 +112,22 @@ def test_frontend_image_ships_nltk_data() -> None:
     build, final = stages("frontend")[0], stages("frontend")[-1]
     assert any("nltk.downloader -d /usr/share/nltk_data" in run for run in build.arguments("RUN"))
     assert "NLTK_DATA=/usr/share/nltk_data" in " ".join(final.arguments("ENV"))
+
+
+def test_backend_image_gets_every_backend_file() -> None:
+    """The backend image runs from the installed package, which has only .py files and the
+    package data that pyproject.toml lists: any other file the backend reads must be listed."""
+    import tomllib
+
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    package_data = pyproject["tool"]["setuptools"].get("package-data", {}).get("backend", [])
+    backend_dir = REPO_ROOT / "backend"
+    for path in backend_dir.rglob("*"):
+        relative = path.relative_to(backend_dir).as_posix()
+        if path.is_dir() or path.suffix in {".py", ".pyc"} or "__pycache__" in relative:
+            continue
+        if relative == "Dockerfile":
+            continue
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in package_data), (
+            f"backend/{relative} would be missing from the image: add it to package-data"
+        )
