@@ -1,0 +1,36 @@
+"""Entry point: `streamlit run frontend/app.py`. Navigation only; each page is a file in pages/."""
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts frontend/ on sys.path, not the repo root; pages import `frontend.*`.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from frontend.ui import backend_status_sidebar  # noqa: E402
+
+st.set_page_config(page_title="Text classifiers", page_icon="🧪", layout="wide")
+
+PAGES = {
+    "Data": [
+        st.Page("pages/data.py", title="Data", icon="📄", default=True),
+        st.Page("pages/eda.py", title="EDA", icon="🔎"),
+    ],
+    "Models": [
+        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/tasks.py", title="Tasks", icon="⏳"),
+        st.Page("pages/models.py", title="Models", icon="📦"),
+    ],
+    "Use": [
+        st.Page("pages/predict.py", title="Predict", icon="🔮"),
+        st.Page("pages/compare.py", title="Compare", icon="📊"),
+        st.Page("pages/predictions.py", title="Prediction log", icon="🧾"),
+    ],
+}
+
+page = st.navigation(PAGES)
+backend_status_sidebar()
+page.run()

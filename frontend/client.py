@@ -1,0 +1,263 @@
+"""The only code in the frontend that speaks HTTP: one method per backend route (API.md, v1).
+
+Exceptions::
+
+    ClientError
+    ├── BackendUnreachable   no HTTP answer at all (refused, DNS, timeout); carries the URL tried
+    └── BackendError         an HTTP answer with status >= 400; carries status and `detail`
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger("frontend.client")
+
+JSONDict = dict[str, Any]
+
+
+class ClientError(Exception):
+    """Base of everything this module raises."""
+
+
+class BackendUnreachable(ClientError):
+    """The backend did not answer: `url` is the address that was tried."""
+
+    def __init__(self, url: str, reason: str = "") -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"Backend unreachable at {url}" + (f" ({reason})" if reason else ""))
+
+
+class BackendError(ClientError):
+    """The backend answered with an error; `detail` is its readable explanation."""
+
+    def __init__(self, status: int, detail: str, route: str = "") -> None:
+        self.status = status
+        self.detail = detail
+        self.route = route
+        super().__init__(f"{status}: {detail}")
+
+
+def error_detail(response: httpx.Response) -> str:
+    """Turn an error body into one readable string (FastAPI 422 lists become `field: msg` lines)."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:500] if text else response.reason_phrase or f"HTTP {response.status_code}"
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        lines = []
+        for item in detail:
+            if isinstance(item, dict):
+                # "body" is FastAPI's prefix for the JSON body; analysts only need the field path.
+                loc = [str(part) for part in item.get("loc", []) if part != "body"]
+                message = item.get("msg", str(item))
+                lines.append(f"{'.'.join(loc)}: {message}" if loc else str(message))
+            else:
+                lines.append(str(item))
+        return "\n".join(lines)
+    return str(detail)
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class BackendClient:
+    """Typed access to the backend API; every failure becomes a `ClientError`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            logger.warning("%s %s timed out: %r", method, path, exc)
+            raise BackendUnreachable(self.base_url + path, "no answer before the timeout") from exc
+        except httpx.TransportError as exc:
+            logger.warning("%s %s failed: %r", method, path, exc)
+            raise BackendUnreachable(self.base_url + path, _reason(exc)) from exc
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.info("%s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
+        if response.status_code >= 400:
+            raise BackendError(response.status_code, error_detail(response), f"{method} {path}")
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BackendError(
+                response.status_code, f"expected JSON from {path}, got {response.text[:200]!r}"
+            ) from exc
+
+    # -- ops ----------------------------------------------------------------------------------
+
+    def health(self) -> JSONDict:
+        """GET /health."""
+        return self._json("GET", "/health")
+
+    def ready(self) -> JSONDict:
+        """GET /ready (raises BackendError 503 with the reason while not ready)."""
+        return self._json("GET", "/ready")
+
+    # -- datasets -----------------------------------------------------------------------------
+
+    def list_datasets(self) -> list[JSONDict]:
+        """GET /api/v1/datasets."""
+        return self._json("GET", "/api/v1/datasets")
+
+    def get_dataset(self, dataset_id: str) -> JSONDict:
+        """GET /api/v1/datasets/{id}."""
+        return self._json("GET", f"/api/v1/datasets/{dataset_id}")
+
+    def upload_dataset(
+        self,
+        content: bytes,
+        filename: str,
+        *,
+        name: str | None = None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        positive_label: str | None = None,
+    ) -> JSONDict:
+        """POST /api/v1/datasets (multipart); unset fields let the backend guess."""
+        fields = {
+            "name": name,
+            "text_column": text_column,
+            "label_column": label_column,
+            "positive_label": positive_label,
+        }
+        form = {key: value for key, value in fields.items() if value not in (None, "")}
+        files = {"file": (filename, content, "text/csv")}
+        return self._json("POST", "/api/v1/datasets", data=form, files=files)
+
+    def delete_dataset(self, dataset_id: str) -> Any:
+        """DELETE /api/v1/datasets/{id}."""
+        return self._json("DELETE", f"/api/v1/datasets/{dataset_id}")
+
+    # -- models -------------------------------------------------------------------------------
+
+    def list_models(self) -> list[JSONDict]:
+        """GET /api/v1/models/."""
+        return self._json("GET", "/api/v1/models/")
+
+    def get_model(self, model_id: str) -> JSONDict:
+        """GET /api/v1/models/{id}."""
+        return self._json("GET", f"/api/v1/models/{model_id}")
+
+    def fit(self, request: JSONDict) -> JSONDict:
+        """POST /api/v1/models/fit → {task_id, model_id}."""
+        return self._json("POST", "/api/v1/models/fit", json=request)
+
+    def load_model(self, model_id: str) -> JSONDict:
+        """POST /api/v1/models/load → ModelInfo."""
+        return self._json("POST", "/api/v1/models/load", json={"model_id": model_id})
+
+    def unload_model(self, model_id: str) -> JSONDict:
+        """POST /api/v1/models/unload → ModelInfo."""
+        return self._json("POST", "/api/v1/models/unload", json={"model_id": model_id})
+
+    def predict(self, model_id: str, texts: list[str]) -> JSONDict:
+        """POST /api/v1/models/predict → {model_id, predictions}."""
+        return self._json(
+            "POST", "/api/v1/models/predict", json={"model_id": model_id, "texts": texts}
+        )
+
+    def predict_scores(self, model_id: str, texts: list[str]) -> JSONDict:
+        """POST /api/v1/models/predict_scores → {model_id, classes, score_kind, scores}."""
+        return self._json(
+            "POST", "/api/v1/models/predict_scores", json={"model_id": model_id, "texts": texts}
+        )
+
+    def evaluate(self, model_id: str, dataset_id: str) -> JSONDict:
+        """POST /api/v1/models/evaluate → {metrics, roc, confusion_matrix}."""
+        return self._json(
+            "POST",
+            "/api/v1/models/evaluate",
+            json={"model_id": model_id, "dataset_id": dataset_id},
+        )
+
+    def remove_model(self, model_id: str) -> Any:
+        """POST /api/v1/models/remove."""
+        return self._json("POST", "/api/v1/models/remove", json={"model_id": model_id})
+
+    def remove_all_models(self) -> JSONDict:
+        """POST /api/v1/models/remove_all → {removed: [ids]}; default models stay."""
+        return self._json("POST", "/api/v1/models/remove_all")
+
+    def promote(self, model_id: str, alias: str) -> JSONDict:
+        """POST /api/v1/models/{id}/promote → ModelInfo."""
+        return self._json("POST", f"/api/v1/models/{model_id}/promote", json={"alias": alias})
+
+    def retrain(self, request: JSONDict) -> JSONDict:
+        """POST /api/v1/models/retrain → {task_id, model_id}."""
+        return self._json("POST", "/api/v1/models/retrain", json=request)
+
+    def download_model(self, model_id: str) -> bytes:
+        """GET /api/v1/models/{id}/download → the skops file's bytes (admin)."""
+        return self._send("GET", f"/api/v1/models/{model_id}/download").content
+
+    def upload_model(self, content: bytes, filename: str, name: str) -> JSONDict:
+        """POST /api/v1/models/upload (multipart, admin) → ModelInfo."""
+        files = {"file": (filename, content, "application/octet-stream")}
+        return self._json("POST", "/api/v1/models/upload", data={"name": name}, files=files)
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def list_tasks(self) -> list[JSONDict]:
+        """GET /api/v1/tasks/ (newest first)."""
+        return self._json("GET", "/api/v1/tasks/")
+
+    def get_task(self, task_id: str) -> JSONDict:
+        """GET /api/v1/tasks/{id}."""
+        return self._json("GET", f"/api/v1/tasks/{task_id}")
+
+    def cancel_task(self, task_id: str) -> JSONDict:
+        """POST /api/v1/tasks/{id}/cancel → TaskInfo."""
+        return self._json("POST", f"/api/v1/tasks/{task_id}/cancel")
+
+    # -- prediction log -----------------------------------------------------------------------
+
+    def list_predictions(
+        self, model_id: str | None = None, since: str | None = None, limit: int | None = None
+    ) -> list[JSONDict]:
+        """GET /api/v1/predictions (newest first); tolerant of a `{"items": [...]}` envelope."""
+        query = {"model_id": model_id, "since": since, "limit": limit}
+        params = {key: value for key, value in query.items() if value not in (None, "")}
+        body = self._json("GET", "/api/v1/predictions", params=params)
+        if isinstance(body, dict):
+            for key in ("items", "predictions", "records", "results"):
+                if isinstance(body.get(key), list):
+                    return body[key]
+        return body or []

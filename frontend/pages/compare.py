@@ -1,0 +1,132 @@
+"""Compare: several models on one labelled dataset: ROC curves, metrics, confusion matrices."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from frontend import charts
+from frontend.client import BackendClient, BackendError, ClientError
+from frontend.ui import call, dataset_picker, get_client, model_label, show_error
+
+RESULT = "compare_result"
+
+
+def sorted_classes(classes: dict[str, Any] | list[Any]) -> list[str]:
+    """Dataset classes in the backend's order (numeric labels numerically)."""
+    names = [str(name) for name in classes]
+    try:
+        return sorted(names, key=float)
+    except ValueError:
+        return sorted(names)
+
+
+def evaluate(
+    client: BackendClient, model: dict[str, Any], dataset_id: str, load_first: bool
+) -> dict[str, Any] | None:
+    """One model's evaluation; a 409 (not loaded) loads it and retries when allowed."""
+    try:
+        return client.evaluate(model["id"], dataset_id)
+    except BackendError as exc:
+        if exc.status != 409 or not load_first or model.get("loaded"):
+            show_error(exc)
+            return None
+    try:
+        client.load_model(model["id"])
+        return client.evaluate(model["id"], dataset_id)
+    except ClientError as exc:
+        show_error(exc)
+        return None
+
+
+st.title("Compare")
+client = get_client()
+models = call(client.list_models, stop=True) or []
+datasets = call(client.list_datasets, stop=True) or []
+trained = [model for model in models if model.get("status") == "trained"]
+if not trained:
+    st.info("No trained models yet: train some on the **Train** page.")
+    st.stop()
+by_id = {model["id"]: model for model in trained}
+# Newest first, so the analyst's fresh models are at hand.
+ordered = sorted(by_id, key=lambda key: str(by_id[key].get("created_at")), reverse=True)
+chosen_ids = st.multiselect(
+    "Models",
+    ordered,
+    default=ordered[: min(3, len(ordered))],
+    format_func=lambda key: model_label(by_id[key]),
+    key="compare_models",
+)
+dataset = dataset_picker(datasets, key="compare_dataset", label="Labelled dataset")
+load_first = st.checkbox(
+    "Load models that are not loaded",
+    value=True,
+    key="compare_load",
+    help="Evaluation runs on loaded models; loading counts against MAX_LOADED_MODELS.",
+)
+if (
+    st.button(
+        "Compare", type="primary", disabled=not chosen_ids or dataset is None, key="compare_run"
+    )
+    and dataset is not None
+):
+    evaluations = []
+    with st.spinner(f"Evaluating {len(chosen_ids)} model(s) on {dataset.get('name')}…"):
+        for model_id in chosen_ids:
+            outcome = evaluate(client, by_id[model_id], dataset["id"], load_first)
+            if outcome is not None:
+                evaluations.append({"label": model_label(by_id[model_id]), **outcome})
+    st.session_state[RESULT] = {
+        "dataset": dataset.get("name"),
+        "classes": sorted_classes(dataset.get("classes") or []),
+        "evaluations": evaluations,
+    }
+
+result = st.session_state.get(RESULT)
+if result and result["evaluations"]:
+    evaluations = result["evaluations"]
+    st.subheader(f"On {result['dataset']}")
+    curves = [
+        {
+            "label": item["label"].split(" · ")[0],
+            "fpr": (item.get("roc") or {}).get("fpr", []),
+            "tpr": (item.get("roc") or {}).get("tpr", []),
+            "auc": (item.get("metrics") or {}).get("roc_auc"),
+        }
+        for item in evaluations
+        if item.get("roc")
+    ]
+    if curves:
+        st.plotly_chart(charts.roc_curves(curves), key="compare_roc")
+    else:
+        st.info("No ROC curve: the backend gives one for binary datasets only.")
+    metrics = pd.DataFrame(
+        [
+            {
+                "model": item["label"],
+                **{
+                    key: value
+                    for key, value in (item.get("metrics") or {}).items()
+                    if isinstance(value, int | float)
+                },
+            }
+            for item in evaluations
+        ]
+    ).set_index("model")
+    st.dataframe(metrics.style.format("{:.4f}"), key="compare_metrics")
+    st.plotly_chart(
+        charts.metrics_bars(metrics, ["accuracy", "f1", "precision", "recall", "roc_auc"]),
+        key="compare_metric_bars",
+    )
+    st.subheader("Confusion matrices")
+    matrix_columns = st.columns(min(len(evaluations), 3))
+    for index, item in enumerate(evaluations):
+        if item.get("confusion_matrix"):
+            matrix_columns[index % len(matrix_columns)].plotly_chart(
+                charts.confusion_matrix(
+                    item["confusion_matrix"], result["classes"], item["label"].split(" · ")[0]
+                ),
+                key=f"compare_cm_{index}",
+            )
+elif result is not None:
+    st.warning("No model could be evaluated; see the errors above.")

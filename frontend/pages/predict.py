@@ -1,0 +1,103 @@
+"""Predict: texts typed one per line or a CSV column → predictions with scores, as CSV."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
+from frontend.ui import call, get_client, model_label, reported_errors
+
+RESULT = "predict_result"
+# The backend's MAX_PREDICT_BATCH default; bigger inputs are sent in several requests.
+BATCH = 10_000
+
+
+def predictions_table(texts: list[str], labels: list[Any], scored: dict[str, Any]) -> pd.DataFrame:
+    """text, prediction and one score column per class."""
+    table = pd.DataFrame({"text": texts, "prediction": labels})
+    classes = scored.get("classes") or []
+    scores = pd.DataFrame(scored.get("scores") or [], columns=[f"score_{c}" for c in classes])
+    return pd.concat([table, scores], axis=1)
+
+
+def input_texts() -> list[str]:
+    """The texts to classify, from the text area or a CSV column."""
+    mode = st.radio("Input", ["Type texts", "CSV column"], horizontal=True, key="predict_mode")
+    if mode == "Type texts":
+        typed = st.text_area(
+            "One text per line",
+            height=160,
+            key="predict_texts",
+            placeholder="you are wonderful\nyou are an idiot",
+        )
+        return [line.strip() for line in typed.splitlines() if line.strip()]
+    uploaded = st.file_uploader("CSV file", type=["csv", "tsv", "txt"], key="predict_csv")
+    if uploaded is None:
+        return []
+    try:
+        frame = read_csv_bytes(uploaded.getvalue())
+    except UnreadableCsv as exc:
+        st.error(f"Cannot read {uploaded.name}: {exc}")
+        return []
+    columns = [str(column) for column in frame.columns]
+    frame.columns = columns
+    column = st.selectbox(
+        "Text column", columns, index=columns.index(guess_text_column(frame)), key="predict_column"
+    )
+    texts = frame[column].dropna().astype(str).tolist()
+    st.caption(f"{len(texts):,} texts in column {column!r}.")
+    return texts
+
+
+st.title("Predict")
+client = get_client()
+models = call(client.list_models, stop=True) or []
+trained = [model for model in models if model.get("status") == "trained"]
+if not trained:
+    st.info("No trained models yet: train one on the **Train** page.")
+    st.stop()
+# Loaded models first: they can answer right away.
+trained.sort(key=lambda model: not model.get("loaded"))
+by_id = {model["id"]: model for model in trained}
+model_id = st.selectbox(
+    "Model", list(by_id), format_func=lambda key: model_label(by_id[key]), key="predict_model"
+)
+model = by_id[model_id]
+if not model.get("loaded"):
+    st.warning("This model is not loaded; predictions need it in memory.")
+    if st.button("Load it", key="predict_load"):
+        with reported_errors():
+            client.load_model(model_id)
+            st.rerun()
+
+texts = input_texts()
+if st.button("Predict", type="primary", disabled=not texts, key="predict_run"):
+    with reported_errors(), st.spinner(f"Classifying {len(texts):,} texts…"):
+        labels: list[Any] = []
+        scored: dict[str, Any] = {"classes": [], "scores": []}
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start : start + BATCH]
+            labels += client.predict(model_id, chunk)["predictions"]
+            part = client.predict_scores(model_id, chunk)
+            scored["classes"] = part["classes"]
+            scored["score_kind"] = part.get("score_kind")
+            scored["scores"] += part["scores"]
+        st.session_state[RESULT] = {
+            "model": model_label(model),
+            "score_kind": scored.get("score_kind"),
+            "table": predictions_table(texts, labels, scored),
+        }
+
+result = st.session_state.get(RESULT)
+if result:
+    st.subheader("Predictions")
+    st.caption(f"{result['model']} · scores are {result['score_kind']}")
+    st.dataframe(result["table"], hide_index=True, key="predict_table")
+    st.download_button(
+        "Download CSV",
+        result["table"].to_csv(index=False).encode("utf-8"),
+        file_name="predictions.csv",
+        mime="text/csv",
+        key="predict_download",
+    )

@@ -1,0 +1,122 @@
+"""Tasks: live table of fits with progress and stage, auto-refresh while any is active, cancel."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from frontend.client import ClientError
+from frontend.ui import get_client, reported_errors, show_error
+
+ACTIVE = ("queued", "running")
+REFRESH_SECONDS = 2.0
+STATUS_ICONS = {
+    "queued": "🕓",
+    "running": "🏃",
+    "succeeded": "✅",
+    "failed": "❌",
+    "cancelled": "🚫",
+}
+
+
+def fetch_tasks() -> list[dict[str, Any]] | None:
+    """All tasks, newest first, or None after showing the error."""
+    try:
+        return get_client().list_tasks()
+    except ClientError as exc:
+        show_error(exc)
+        return None
+
+
+def render_tasks(was_active: bool) -> None:
+    """The table, progress bars, cancel control and errors; reruns itself while tasks run."""
+    tasks = fetch_tasks()
+    if tasks is None:
+        return
+    active = [task for task in tasks if task.get("status") in ACTIVE]
+    if was_active and not active:
+        # The fragment was started with a timer; a full rerun redraws it without one.
+        st.rerun(scope="app")
+    if not tasks:
+        st.info("No tasks yet: start one on the **Train** page.")
+        return
+
+    for task in active:
+        progress = min(max(float(task.get("progress") or 0), 0.0), 1.0)
+        st.progress(
+            progress,
+            text=f"{STATUS_ICONS[task['status']]} {task.get('kind')} of model "
+            f"`{task.get('model_id')}` · {task.get('stage') or task['status']} · {progress:.0%}",
+        )
+
+    table = pd.DataFrame(tasks)
+    table.insert(0, "state", table["status"].map(lambda status: STATUS_ICONS.get(status, "")))
+    shown = [
+        c
+        for c in (
+            "state",
+            "status",
+            "progress",
+            "stage",
+            "kind",
+            "model_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "id",
+        )
+        if c in table.columns
+    ]
+    st.dataframe(
+        table[shown],
+        hide_index=True,
+        column_config={
+            "progress": st.column_config.ProgressColumn(
+                "progress", min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "error": st.column_config.TextColumn("error", width="medium"),
+        },
+        key="tasks_table",
+    )
+
+    if active:
+        ids = [task["id"] for task in active]
+        by_id = {task["id"]: task for task in active}
+        columns = st.columns([3, 1])
+        chosen = columns[0].selectbox(
+            "Active task",
+            ids,
+            format_func=lambda task_id: f"{by_id[task_id].get('model_id')} · {task_id}",
+            key="tasks_cancel_choice",
+        )
+        if columns[1].button("Cancel task", key="tasks_cancel"):
+            with reported_errors():
+                cancelled = get_client().cancel_task(chosen)
+                st.success(f"Task {chosen} is now {cancelled.get('status')}.")
+
+    failed = [task for task in tasks if task.get("status") == "failed" and task.get("error")]
+    if failed:
+        st.subheader("Errors")
+        for task in failed[:20]:
+            with st.expander(f"❌ {task.get('kind')} {task.get('model_id')} · {task['id']}"):
+                st.code(task["error"], language=None)
+    for task in tasks:
+        if task.get("result") and task.get("kind") == "retrain":
+            with st.expander(f"Retrain result · {task['id']}"):
+                st.json(task["result"])
+
+
+st.title("Tasks")
+initial = fetch_tasks()
+any_active = bool(initial) and any(task.get("status") in ACTIVE for task in initial)
+st.caption(
+    f"Refreshing every {REFRESH_SECONDS:.0f} s while a task is queued or running."
+    if any_active
+    else "No task is running."
+)
+if initial is not None:
+    # run_every is fixed when the fragment is created, so it is decided per full run.
+    st.fragment(render_tasks, run_every=REFRESH_SECONDS if any_active else None)(any_active)
+if st.button("Refresh now", key="tasks_refresh"):
+    st.rerun()

@@ -1,0 +1,152 @@
+"""Streamlit pieces every page shares: this session's backend client, error display, pickers.
+
+Pages never catch httpx errors themselves: they call the backend inside `reported_errors()` or
+through `call()`, which turn `BackendError` / `BackendUnreachable` into a readable `st.error`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from frontend.client import BackendClient, BackendError, BackendUnreachable, ClientError
+from frontend.logging_setup import configure_logging
+from frontend.settings import FrontendSettings, load_settings
+
+T = TypeVar("T")
+logger = logging.getLogger("frontend.ui")
+
+# Keys of st.session_state shared between pages.
+CURRENT_DATASET = "current_dataset_id"
+UPLOADED_FRAME = "uploaded_frame"  # the Data page's CSV, as {"name", "frame", "text", "label"}
+
+
+def settings() -> FrontendSettings:
+    """Settings for this run (environment read afresh, logging configured once)."""
+    current = load_settings()
+    configure_logging(current)
+    return current
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_client(base_url: str, token: str | None, timeout: float) -> BackendClient:
+    # One pooled client per (URL, token), shared by all sessions; httpx.Client is thread-safe.
+    return BackendClient(base_url, token, timeout)
+
+
+def get_client() -> BackendClient:
+    """The backend client configured from BACKEND_URL / API_TOKEN."""
+    current = settings()
+    token = current.api_token.get_secret_value() if current.api_token else None
+    return _shared_client(current.backend_url, token, current.request_timeout_s)
+
+
+def error_message(exc: ClientError) -> str:
+    """What an analyst reads for a failed backend call."""
+    if isinstance(exc, BackendUnreachable):
+        reason = f" ({exc.reason})" if exc.reason else ""
+        return (
+            f"The backend is unreachable at {exc.url}{reason}. Is it running? "
+            "Set BACKEND_URL to its address."
+        )
+    if isinstance(exc, BackendError):
+        hints = {
+            401: " Set API_TOKEN to a valid token.",
+            403: " Your API_TOKEN's role does not allow this.",
+        }
+        return f"Backend error {exc.status}: {exc.detail}{hints.get(exc.status, '')}"
+    return str(exc)
+
+
+def show_error(exc: ClientError) -> None:
+    """Render a client error as a Streamlit error box (never a traceback)."""
+    logger.warning("backend call failed: %s", exc)
+    st.error(error_message(exc), icon="🚫")
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Run a block of backend calls; a failure shows `detail` and skips the rest of the block."""
+    try:
+        yield
+    except ClientError as exc:
+        show_error(exc)
+
+
+def call(function: Callable[..., T], *args: Any, stop: bool = False, **kwargs: Any) -> T | None:
+    """`function(*args, **kwargs)`, or None after showing the error; `stop` ends the page there."""
+    try:
+        return function(*args, **kwargs)
+    except ClientError as exc:
+        show_error(exc)
+        if stop:
+            st.stop()
+        return None
+
+
+def dataset_label(dataset: dict[str, Any]) -> str:
+    """How a dataset reads in a selectbox."""
+    return f"{dataset.get('name') or dataset['id']} · {dataset.get('rows', '?')} rows"
+
+
+def model_label(model: dict[str, Any]) -> str:
+    """How a model reads in a selectbox: name v<version> [aliases] (id)."""
+    aliases = model.get("aliases") or []
+    alias_text = f" @{', @'.join(aliases)}" if aliases else ""
+    loaded = " ●" if model.get("loaded") else ""
+    return f"{model.get('name')} v{model.get('version')}{alias_text}{loaded} · {model['id']}"
+
+
+def synced_selectbox(
+    label: str,
+    options: list[str],
+    key: str,
+    shared_key: str,
+    format_func: Callable[[str], str] = str,
+) -> str:
+    """A selectbox whose choice is shared across pages through `st.session_state[shared_key]`.
+
+    Widget state is dropped when a page is left, so the shared value is copied into the widget
+    before it is drawn (not via `index`, which Streamlit ignores once the widget has state).
+    """
+    shared = st.session_state.get(shared_key)
+    if shared in options:
+        st.session_state[key] = shared
+    elif st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    chosen = st.selectbox(label, options, key=key, format_func=format_func)
+    st.session_state[shared_key] = chosen
+    return chosen
+
+
+def dataset_picker(
+    datasets: list[dict[str, Any]], key: str, label: str = "Dataset"
+) -> dict[str, Any] | None:
+    """A selectbox of server datasets preselecting the session's current one; None if none."""
+    if not datasets:
+        st.info("No datasets on the server yet: upload a CSV on the **Data** page.")
+        return None
+    by_id = {dataset["id"]: dataset for dataset in datasets}
+    chosen = synced_selectbox(
+        label,
+        list(by_id),
+        key,
+        CURRENT_DATASET,
+        lambda dataset_id: dataset_label(by_id[dataset_id]),
+    )
+    return by_id[chosen]
+
+
+def backend_status_sidebar() -> None:
+    """One line in the sidebar: which backend, and whether it answers."""
+    current = settings()
+    try:
+        get_client().health()
+    except ClientError as exc:
+        st.sidebar.error(error_message(exc))
+    else:
+        st.sidebar.caption(f"Backend: {current.backend_url} ✅")
