@@ -13,6 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from backend.api.deps import TokenTable
 from backend.api.limits import BodySizeLimit
 from backend.api.main import api_router
+from backend.api.metrics import AppMetrics, MetricsMiddleware
+from backend.api.metrics import router as metrics_router
 from backend.errors import install_error_handlers
 from backend.logging_setup import configure_logging
 from backend.services.container import Services, build_services, recover_after_restart
@@ -39,6 +41,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await asyncio.to_thread(build_services, settings)
     await asyncio.to_thread(recover_after_restart, services)
     app.state.services = services
+    app.state.metrics.watch_state(lambda: {
+        "tasks": services.tasks.count_by_status(),
+        "loaded": services.registry.count_loaded(),
+        "cached": len(services.inference.ids()),
+    })
     if app.state.tokens.open:
         log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
     runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
@@ -50,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         defaults_task.cancel()
         await asyncio.gather(runner_task, defaults_task, return_exceptions=True)
         await asyncio.to_thread(services.executor.shutdown)
+        await asyncio.to_thread(services.prediction_log.flush)
         services.db.dispose()
 
 
@@ -64,12 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenTable(settings)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(metrics_router)
+    app.state.metrics = AppMetrics()
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodySizeLimit, upload_limit=settings.max_upload_bytes,
                        json_limit=settings.max_json_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 

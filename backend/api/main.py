@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from backend.api.v1 import datasets, models, ops, tasks
+from backend.api.v1 import datasets, models, ops, predictions, tasks
 
 api_router = APIRouter()
-for module in (ops, datasets, models, tasks):
+for module in (ops, datasets, models, tasks, predictions):
     api_router.include_router(module.router)

@@ -10,8 +10,9 @@ from typing import Any
 
 import skops.io as sio
 
-# Types a model file may contain; anything else is refused before it is instantiated.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
+# Beyond skops' own default trust list (scikit-learn estimators, numpy and scipy containers)
+# nothing is trusted: a file naming any other type or function is refused before loading.
+EXTRA_TRUSTED: frozenset[str] = frozenset()
 
 
 class ArtifactError(Exception):
@@ -58,7 +59,7 @@ def untrusted_types(payload: bytes) -> list[str]:
         found = sio.get_untrusted_types(data=payload)
     except Exception as exc:  # skops raises many kinds on garbage input
         raise ArtifactError(f"not a readable skops model file ({type(exc).__name__})") from None
-    return sorted(t for t in found if not t.startswith(TRUSTED_PREFIXES))
+    return sorted(t for t in found if t not in EXTRA_TRUSTED)
 
 
 def loads_trusted(payload: bytes) -> Any:
@@ -67,8 +68,7 @@ def loads_trusted(payload: bytes) -> Any:
     if refused:
         raise ArtifactError("untrusted types in model file: " + ", ".join(refused))
     try:
-        trusted = sio.get_untrusted_types(data=payload)
-        return sio.loads(payload, trusted=trusted)
+        return sio.loads(payload, trusted=sorted(EXTRA_TRUSTED) or None)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         raise ArtifactError(f"model file could not be loaded ({reason})") from None

@@ -11,7 +11,9 @@ from backend.services.defaults import DefaultModels
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
 from backend.services.models import ModelService
+from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
+from backend.services.retraining import Retraining
 from backend.services.task_runner import TaskRunner
 from backend.services.tasks import TaskStore, process_identity
 from backend.settings import Settings
@@ -31,6 +33,8 @@ class Services:
     runner: TaskRunner
     models: ModelService
     defaults: DefaultModels
+    prediction_log: PredictionLog
+    retraining: Retraining
     owner: str
     defaults_ready: bool = False
     defaults_error: str | None = None
@@ -58,16 +62,21 @@ def build_services(settings: Settings) -> Services:
     inference = InferenceSpace(settings.artifacts_dir)
     executor = make_executor(settings)
     runner = TaskRunner(settings, tasks, registry, executor, owner)
-    models = ModelService(settings, registry, tasks, datasets, inference, runner)
+    prediction_log = PredictionLog(
+        db, keep_texts=settings.log_prediction_texts,
+        retention_days=settings.prediction_log_retention_days,
+    )
+    models = ModelService(settings, registry, tasks, datasets, inference, runner, prediction_log)
     runner.on_tick.append(models.sync_loaded)
     defaults = DefaultModels(settings, datasets, registry, inference)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
-                    models, defaults, owner)
+                    models, defaults, prediction_log, Retraining(models, registry, datasets),
+                    owner)
 
 
 def recover_after_restart(services: Services) -> None:
     """Fail tasks whose process is gone and drop files that no record vouches for."""
-    failed = services.tasks.fail_orphans(services.settings.task_stale_after_s)
+    failed = services.tasks.fail_orphans(services.settings.task_stale_after_s, services.owner)
     if failed:
         log.warning("tasks interrupted by a restart are now failed: %s", failed)
     services.datasets.clean_partial_uploads()

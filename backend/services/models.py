@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from backend.errors import (
     ModelNotTrained,
     PayloadTooLarge,
     TooManyLoaded,
+    UntrustedModelFile,
 )
-from backend.ml.artifacts import ArtifactError, load_pipeline
+from backend.ml.artifacts import ArtifactError, atomic_write_bytes, load_pipeline, loads_trusted
 from backend.ml.metrics import compute_metrics, confusion, roc_points
-from backend.ml.pipeline import score_matrix
+from backend.ml.params import VectorizerParams
+from backend.ml.pipeline import CLASSIFIERS, score_matrix
 from backend.ml.training import FitJob, positive_class
 from backend.schemas.models import (
     EvaluateResponse,
@@ -33,6 +36,7 @@ from backend.schemas.models import (
 from backend.services.datasets import DatasetService
 from backend.services.ids import new_id
 from backend.services.inference import InferenceSpace, LoadedModel
+from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
 from backend.services.task_runner import TaskRunner, job_to_request
 from backend.services.tasks import TaskStore
@@ -45,6 +49,7 @@ class ModelService:
     def __init__(
         self, settings: Settings, registry: ModelRegistry, tasks: TaskStore,
         datasets: DatasetService, inference: InferenceSpace, runner: TaskRunner,
+        prediction_log: PredictionLog,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -52,21 +57,31 @@ class ModelService:
         self.datasets = datasets
         self.inference = inference
         self.runner = runner
+        self.prediction_log = prediction_log
 
     # --- training -------------------------------------------------------------------
 
-    def fit(self, request: FitRequest, *, kind: str = "fit", **task_extra: Any) -> FitAccepted:
+    def fit(self, request: FitRequest) -> FitAccepted:
         dataset = self.datasets.row(request.dataset_id)
+        return self.submit(
+            request, [str(self.datasets.path(dataset))], dataset.label_kind,
+            self.datasets.positive_label(dataset),
+        )
+
+    def submit(
+        self, request: FitRequest, dataset_paths: list[str], label_kind: str,
+        positive_label: Any, *, kind: str = "fit", **task_extra: Any,
+    ) -> FitAccepted:
+        """Record a model in training and queue the task that fits it on `dataset_paths`."""
         row = self._new_model_row(request)
         job = FitJob(
             task_id=new_id("task"), model_id=row.id,
-            dataset_path=str(self.datasets.path(dataset)), label_kind=dataset.label_kind,
+            dataset_path=dataset_paths[0], label_kind=label_kind,
             model_type=request.model_type, params=request.params,
             vectorizer=request.vectorizer, test_size=request.test_size,
             random_state=request.random_state,
             artifact_path=str(self.settings.artifacts_dir / f"{row.id}.skops"),
-            positive_label=self.datasets.positive_label(dataset),
-            extra_dataset_paths=tuple(task_extra.pop("extra_dataset_paths", ())),
+            positive_label=positive_label, extra_dataset_paths=tuple(dataset_paths[1:]),
         )
         try:
             task = self.tasks.create(kind, row.id, job_to_request(job, **task_extra),
@@ -137,13 +152,27 @@ class ModelService:
             raise ModelNotLoaded(row.id)
         return self.inference.get(row)
 
-    def predict(self, model_ref: str, texts: list[str]) -> PredictResponse:
+    def predict(self, model_ref: str, texts: list[str], role: str | None = None
+                ) -> PredictResponse:
+        started = time.perf_counter()
         model = self._serving(model_ref, texts)
-        return PredictResponse(model_id=model.model_id, predictions=model.predict(texts))
+        predictions = model.predict(texts)
+        self.prediction_log.record(
+            model_id=model.model_id, endpoint="predict", texts=texts, outputs=predictions,
+            latency_ms=(time.perf_counter() - started) * 1000, role=role,
+        )
+        return PredictResponse(model_id=model.model_id, predictions=predictions)
 
-    def predict_scores(self, model_ref: str, texts: list[str]) -> ScoresResponse:
+    def predict_scores(self, model_ref: str, texts: list[str], role: str | None = None
+                       ) -> ScoresResponse:
+        started = time.perf_counter()
         model = self._serving(model_ref, texts)
         kind, scores = model.scores(texts)
+        self.prediction_log.record(
+            model_id=model.model_id, endpoint="predict_scores", texts=texts,
+            outputs=[dict(zip(map(str, model.classes), row, strict=True)) for row in scores],
+            latency_ms=(time.perf_counter() - started) * 1000, role=role,
+        )
         return ScoresResponse(
             model_id=model.model_id, classes=model.classes, score_kind=kind,  # type: ignore[arg-type]
             scores=scores,
@@ -210,5 +239,76 @@ class ModelService:
         row = self.registry.row(model_ref)
         if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models promote")
+        previous = self.registry.alias_target(row.name, alias)
+        if previous not in (None, row.id) and not row.loaded and self.registry.row(previous).loaded:
+            self.load(row.id)  # the alias was serving: keep it serving through the move
         self.registry.set_alias(row.name, alias, row.id)
         return self.registry.get(row.id)
+
+    # --- model files ------------------------------------------------------------------
+
+    def artifact(self, model_ref: str) -> tuple[Path, str]:
+        """The model's skops file and a download name for it."""
+        row = self.registry.row(model_ref)
+        path = self.inference.artifact_path(row)
+        if row.status != "trained" or not path.is_file():
+            raise ModelNotTrained(f"model {row.id} is {row.status} and has no model file")
+        safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in row.name)
+        return path, f"{safe_name}-v{row.version}.skops"
+
+    def upload(self, payload: bytes, name: str) -> ModelInfo:
+        """Register a skops pipeline file; untrusted types are refused before loading."""
+        try:
+            pipeline = loads_trusted(payload)
+        except ArtifactError as exc:
+            raise UntrustedModelFile(str(exc)) from None
+        classes = getattr(pipeline, "classes_", None)
+        if not hasattr(pipeline, "predict") or classes is None:
+            raise BadRequest(
+                f"the file holds a {type(pipeline).__name__}, not a fitted classifier; "
+                "upload a fitted scikit-learn Pipeline that takes raw texts"
+            )
+        try:
+            pipeline.predict(["a short test text"])
+        except Exception as exc:
+            raise BadRequest(f"the model cannot classify raw texts: {type(exc).__name__}: {exc}"
+                             ) from None
+        steps = dict(getattr(pipeline, "steps", []))
+        classifier = steps.get("classifier", pipeline)
+        vectorizer = steps.get("vectorizer")
+        model_type = next(
+            (k for k, cls in CLASSIFIERS.items() if type(classifier) is cls),
+            type(classifier).__name__,
+        )
+        vectorizer_params: dict[str, Any] = {}
+        if vectorizer is not None:
+            known = set(VectorizerParams.model_fields)
+            vectorizer_params = {
+                k: v for k, v in vectorizer.get_params().items() if k in known and k != "type"
+            }
+            vectorizer_params["type"] = (
+                "tfidf" if type(vectorizer).__name__ == "TfidfVectorizer" else "count"
+            )
+        model_id = new_id("mdl")
+        sha = atomic_write_bytes(self.settings.artifacts_dir / f"{model_id}.skops", payload)
+        classifier_params = {
+            k: v for k, v in classifier.get_params().items()
+            if isinstance(v, (int, float, str, bool, type(None)))
+        } if hasattr(classifier, "get_params") else {}
+        self.registry.add(ModelRow(
+            id=model_id, name=name, version=self.registry.next_version(name),
+            model_type=model_type, params=classifier_params,
+            vectorizer=_jsonable(vectorizer_params), status="trained", loaded=False,
+            is_default=False, metrics={}, classes=np.asarray(classes).tolist(),
+            dataset_id=None, artifact_path=f"{model_id}.skops", artifact_sha256=sha,
+        ))
+        log.info("model %s uploaded as %s", model_id, name)
+        return self.registry.get(model_id)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in values.items()
+        if isinstance(v, (int, float, str, bool, tuple, list, type(None)))
+    }

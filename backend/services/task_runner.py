@@ -106,7 +106,7 @@ class TaskRunner:
             self.tasks.heartbeat(self.owner)
         if now - self._last_reap > self.REAP_EVERY_S:
             self._last_reap = now
-            failed = self.tasks.fail_orphans(self.settings.task_stale_after_s)
+            failed = self.tasks.fail_orphans(self.settings.task_stale_after_s, self.owner)
             if failed:
                 log.warning("marked tasks of a gone process as failed: %s", failed)
             for hook in self.on_tick:
@@ -146,6 +146,7 @@ class TaskRunner:
             outcome = ended.outcome
             self.registry.update(
                 model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
+                artifact_path=Path(job.artifact_path).name,
                 artifact_sha256=outcome.artifact_sha256, sklearn_version=outcome.sklearn_version,
                 python_version=outcome.python_version, error=None,
             )

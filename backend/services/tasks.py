@@ -190,13 +190,15 @@ class TaskStore:
                         stage="queued", worker_pid=None)
             )
 
-    def fail_orphans(self, stale_after_s: float) -> list[str]:
+    def fail_orphans(self, stale_after_s: float, me: str) -> list[str]:
         """Fail running tasks whose owning process is gone; return their ids."""
         failed: list[str] = []
         with self.db.session() as session:
             running = session.scalars(select(TaskRow).where(TaskRow.status == "running")).all()
             for row in running:
-                if row.owner and owner_is_alive(row.owner, row.heartbeat_at, stale_after_s):
+                if row.owner == me or (
+                    row.owner and owner_is_alive(row.owner, row.heartbeat_at, stale_after_s)
+                ):
                     continue
                 done = session.execute(
                     update(TaskRow)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from backend.api.deps import AdminRole, EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
 from backend.schemas.models import (
+    NAME_PATTERN,
     EvaluateRequest,
     EvaluateResponse,
     FitAccepted,
@@ -19,10 +21,16 @@ from backend.schemas.models import (
     PromoteRequest,
     RemoveAllResponse,
     RemovedResponse,
+    RetrainRequest,
     ScoresResponse,
 )
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
+
+
+def logged_role(role: str, services: ServicesDep) -> str | None:
+    """The role the prediction log records; None when the service runs without tokens."""
+    return None if not services.settings.api_tokens else role
 
 
 @collection(router, "GET", response_model=list[ModelInfo])
@@ -37,6 +45,14 @@ def fit(request: FitRequest, services: ServicesDep, _role: EditorRole) -> FitAcc
     return services.models.fit(request)
 
 
+@router.post("/retrain", status_code=status.HTTP_202_ACCEPTED, response_model=FitAccepted,
+             responses={404: {"description": "unknown dataset"},
+                        409: {"description": "no model holds name@alias"}})
+def retrain(request: RetrainRequest, services: ServicesDep, _role: EditorRole) -> FitAccepted:
+    """Train a challenger on old + new data; promote it only if it wins on held-out new data."""
+    return services.retraining.start(request)
+
+
 @router.post("/load", response_model=ModelInfo)
 def load(request: ModelRef, services: ServicesDep, _role: EditorRole) -> ModelInfo:
     return services.models.load(request.model_id)
@@ -48,16 +64,19 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
 
 
 @router.post("/predict", response_model=PredictResponse)
-async def predict(request: PredictRequest, services: ServicesDep, _role: ViewerRole
+async def predict(request: PredictRequest, services: ServicesDep, role: ViewerRole
                   ) -> PredictResponse:
-    return await run_in_threadpool(services.models.predict, request.model_id, request.texts)
+    return await run_in_threadpool(
+        services.models.predict, request.model_id, request.texts, logged_role(role, services)
+    )
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)
-async def predict_scores(request: PredictRequest, services: ServicesDep, _role: ViewerRole
+async def predict_scores(request: PredictRequest, services: ServicesDep, role: ViewerRole
                          ) -> ScoresResponse:
     return await run_in_threadpool(
-        services.models.predict_scores, request.model_id, request.texts
+        services.models.predict_scores, request.model_id, request.texts,
+        logged_role(role, services),
     )
 
 
@@ -91,3 +110,26 @@ def delete_model(model_id: str, services: ServicesDep, _role: EditorRole) -> Rem
 def promote(model_id: str, request: PromoteRequest, services: ServicesDep, _role: EditorRole
             ) -> ModelInfo:
     return services.models.promote(model_id, request.alias)
+
+
+@router.get("/{model_id}/download", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def download(model_id: str, services: ServicesDep, _role: AdminRole) -> FileResponse:
+    """The whole pipeline as a skops file (no pickle)."""
+    path, filename = services.models.artifact(model_id)
+    return FileResponse(path, media_type="application/octet-stream", filename=filename)
+
+
+@router.post("/upload", response_model=ModelInfo,
+             responses={400: {"description": "not a skops classifier, or untrusted types"}})
+async def upload(
+    services: ServicesDep,
+    _role: AdminRole,
+    file: UploadFile = File(..., description="a skops file of a fitted Pipeline"),
+    name: str = Form(..., pattern=NAME_PATTERN),
+) -> ModelInfo:
+    try:
+        payload = await file.read()
+    finally:
+        await file.close()
+    return await run_in_threadpool(services.models.upload, payload, name)

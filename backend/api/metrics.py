@@ -1,0 +1,97 @@
+"""Prometheus metrics: requests by route and status, latency, tasks, loaded models, queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+router = APIRouter(tags=["ops"])
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+class AppMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests by route template, method and status",
+            ["route", "method", "status"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency by route template",
+            ["route", "method"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def watch_state(self, state: Callable[[], dict[str, Any]]) -> None:
+        self.registry.register(_StateCollector(state))
+
+
+class _StateCollector(Collector):
+    """Reads task and model state at scrape time, from the shared database."""
+
+    def __init__(self, state: Callable[[], dict[str, Any]]) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snapshot = self.state()
+        tasks = GaugeMetricFamily("tasks", "Tasks by status", labels=["status"])
+        for status in STATUSES:
+            tasks.add_metric([status], snapshot["tasks"].get(status, 0))
+        yield tasks
+        yield GaugeMetricFamily("fit_queue_length", "Fits waiting for a worker",
+                                value=snapshot["tasks"].get("queued", 0))
+        yield GaugeMetricFamily("models_loaded", "Models marked loaded",
+                                value=snapshot["loaded"])
+        yield GaugeMetricFamily("models_cached_in_process",
+                                "Models held in this process's inference space",
+                                value=snapshot["cached"])
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(template, method, str(status)).inc()
+            self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    app_metrics: AppMetrics = request.app.state.metrics
+    payload = await run_in_threadpool(generate_latest, app_metrics.registry)
+    return Response(payload, media_type=CONTENT_TYPE_LATEST)

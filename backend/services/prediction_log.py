@@ -1,0 +1,121 @@
+"""The prediction log: every predict call recorded in the SQL database, written in batches by
+a background thread so the request path only appends to a queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from backend.db.models import PredictionLogRow, utcnow
+from backend.db.session import Database
+from backend.schemas.predictions import PredictionLogEntry
+
+log = logging.getLogger(__name__)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class PredictionLog:
+    FLUSH_EVERY_S = 0.5
+    BATCH = 500
+    PRUNE_EVERY_S = 3600.0
+
+    def __init__(self, db: Database, *, keep_texts: bool, retention_days: int) -> None:
+        self.db = db
+        self.keep_texts = keep_texts
+        self.retention_days = retention_days
+        self._pending: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="prediction-log")
+        self._last_prune = 0.0
+        self._thread.start()
+
+    def record(
+        self, *, model_id: str, endpoint: str, texts: list[str], outputs: list[Any],
+        latency_ms: float, role: str | None,
+    ) -> None:
+        """Queue one call's record; cheap enough for the request path."""
+        self._pending.put({
+            "created_at": utcnow(), "model_id": model_id, "endpoint": endpoint,
+            "n_texts": len(texts), "latency_ms": latency_ms, "role": role,
+            "texts": texts, "outputs": outputs,
+        })
+
+    def _items(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        items = []
+        for text, output in zip(entry.pop("texts"), entry.pop("outputs"), strict=True):
+            item: dict[str, Any] = {"sha256": text_hash(text), "prediction": output}
+            if self.keep_texts:
+                item["text"] = text
+            items.append(item)
+        return items
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch: list[dict[str, Any]] = []
+            deadline = time.monotonic() + self.FLUSH_EVERY_S
+            while len(batch) < self.BATCH:
+                try:
+                    entry = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if entry is None:
+                    stopping = True
+                    break
+                batch.append(entry)
+            if batch:
+                self._write(batch)
+            self._maybe_prune()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        rows = []
+        for entry in batch:
+            entry["items"] = self._items(entry)
+            rows.append(entry)
+        try:
+            with self.db.session() as session:
+                session.execute(insert(PredictionLogRow), rows)
+        except Exception:  # the log must never take predictions down with it
+            log.exception("could not write %d prediction log rows", len(rows))
+
+    def _maybe_prune(self) -> None:
+        if not self.retention_days or time.monotonic() - self._last_prune < self.PRUNE_EVERY_S:
+            return
+        self._last_prune = time.monotonic()
+        cutoff = utcnow() - timedelta(days=self.retention_days)
+        try:
+            with self.db.session() as session:
+                session.execute(
+                    delete(PredictionLogRow).where(PredictionLogRow.created_at < cutoff)
+                )
+        except Exception:
+            log.exception("could not prune the prediction log")
+
+    def query(
+        self, *, model_id: str | None, since: datetime | None, limit: int
+    ) -> list[PredictionLogEntry]:
+        statement = select(PredictionLogRow)
+        if model_id:
+            statement = statement.where(PredictionLogRow.model_id == model_id)
+        if since is not None:
+            statement = statement.where(PredictionLogRow.created_at >= since)
+        statement = statement.order_by(
+            PredictionLogRow.created_at.desc(), PredictionLogRow.id.desc()
+        ).limit(limit)
+        with self.db.session() as session:
+            return [PredictionLogEntry.model_validate(r) for r in session.scalars(statement)]
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Stop the writer after it has written everything queued."""
+        self._pending.put(None)
+        self._thread.join(timeout)
