@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -49,10 +52,8 @@ class ServerProcess:
 
     def kill_group(self) -> None:
         """SIGKILL the server and every process it started."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(15)
 
     def log(self) -> str:
@@ -115,3 +116,31 @@ def wait_http(server: ServerProcess, path: str, timeout: float) -> None:
         time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"{path} not ready after {timeout}s ({last}):\n{server.log()}")
+
+
+def copy_data_dir(source: Path, target: Path) -> None:
+    """Copy a stopped server's DATA_DIR (database, datasets, model files) without its logs."""
+    shutil.copytree(
+        source, target, ignore=shutil.ignore_patterns("log", "uvicorn-*.log", ".defaults.lock")
+    )
+
+
+def fit_worker_pids(server: ServerProcess) -> list[int]:
+    """Pids of the fit pool workers under `server`: spawned processes without spawned children.
+
+    (With `--workers N` uvicorn's own workers are spawned too, but they have fit workers below.)
+    """
+    spawned: dict[int, psutil.Process] = {}
+    for child in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()) and child.is_running():
+                spawned[child.pid] = child
+        except psutil.Error:
+            continue
+    parents = set()
+    for child in spawned.values():
+        try:
+            parents.add(child.ppid())
+        except psutil.Error:
+            continue
+    return sorted(pid for pid in spawned if pid not in parents)
