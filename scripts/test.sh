@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
-# Install the project with its test dependencies, then run the whole test suite.
+# Install everything the tests need, then run the whole suite:
+#   Debian packages (nginx, chromium, postgresql) when run as root and missing,
+#   the project with its dev extra, a PostgreSQL server for the PostgreSQL half of the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pg_lsclusters >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${need[@]}"
+  else
+    echo "missing system packages: ${need[*]}; run: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
 python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+
+if [ -z "${TEST_POSTGRES_ADMIN_URL:-}" ]; then
+  TEST_POSTGRES_ADMIN_URL="$(bash scripts/start-test-postgres.sh)"
+  export TEST_POSTGRES_ADMIN_URL
+fi
 if [ -z "${NLTK_DATA:-}" ] && [ -d ../shared/nltk_data ]; then
-  export NLTK_DATA="$(cd ../shared/nltk_data && pwd)"
+  NLTK_DATA="$(cd ../shared/nltk_data && pwd)"
+  export NLTK_DATA
 fi
 python3 -m pytest -q "$@"

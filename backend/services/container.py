@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from backend.db.migrate import upgrade_to_head
 from backend.db.session import Database
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels
@@ -54,7 +55,7 @@ def build_services(settings: Settings) -> Services:
                       settings.uploads_dir):
         directory.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
-    db.create_schema()
+    upgrade_to_head(db, settings.data_dir)
     owner = process_identity()
     datasets = DatasetService(db, settings)
     registry = ModelRegistry(db)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import multiprocessing
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.db.models import ModelRow
 from backend.errors import AppError, DatasetNotFound, ModelNotFound
+from backend.filelock import file_lock
 from backend.ml.params import validate_params, validate_vectorizer
 from backend.ml.training import FitJob, fit_quietly
 from backend.services.datasets import DatasetService
@@ -40,18 +38,6 @@ DEFAULT_SPECS = (
     DefaultSpec("default-mnb", "mnb", {"alpha": 0.1}),
     DefaultSpec("default-svc", "svc", {"C": 0.5}),
 )
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Serialize first-start work across server processes sharing DATA_DIR."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class DefaultModels:
