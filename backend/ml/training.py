@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from backend.ml.artifacts import save_pipeline
 from backend.ml.metrics import compute_metrics
 from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
+from backend.ml.search import grid_search
 
 ProgressFn = Callable[[float, str], None]
 
@@ -42,6 +43,8 @@ class FitJob:
     positive_label: Any = None
     max_rows: int = 0  # 0 = every row
     extra_dataset_paths: tuple[str, ...] = ()
+    search: dict[str, Any] | None = None  # {"param_grid", "cv", "scoring"}: a grid search
+    joblib_backend: str | None = None  # "ray" when the fit runs on a Ray cluster
 
 
 @dataclass
@@ -101,20 +104,30 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     features = vectorizer.fit_transform(x_train)
     timings["vectorizing"] = time.perf_counter() - mark
 
-    progress(0.4, "fitting")
+    progress(0.4, "fitting" if job.search is None else "searching")
     mark = time.perf_counter()
     classifier = build_classifier(job.model_type, job.params, job.random_state)
-    classifier.fit(features, y_train)
+    classes = sorted(np.unique(y_train).tolist())
+    positive = positive_class(classes, job.positive_label)
+    search_summary = None
+    if job.search is None:
+        classifier.fit(features, y_train)
+    else:
+        classifier, search_summary = grid_search(
+            classifier, features, y_train, job.search, classes, positive, job.random_state,
+            job.joblib_backend,
+        )
     timings["fitting"] = time.perf_counter() - mark
     pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
 
     progress(0.8, "evaluating")
     mark = time.perf_counter()
     classes = np.asarray(classifier.classes_).tolist()
-    positive = positive_class(classes, job.positive_label)
     _, scores = score_matrix(pipeline, x_test)
     metrics = compute_metrics(y_test, pipeline.predict(x_test), scores, classes, positive)
     metrics["n_train"] = len(x_train)
+    if search_summary is not None:
+        metrics["search"] = search_summary
     timings["evaluating"] = time.perf_counter() - mark
 
     progress(0.9, "saving")

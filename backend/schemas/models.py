@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.ml.params import ModelType, validate_params, validate_vectorizer
+from backend.ml.search import validate_grid
 from backend.schemas.common import Label, UtcTime
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
@@ -36,6 +37,16 @@ class ModelInfo(BaseModel):
     created_at: UtcTime
 
 
+class SearchSpec(BaseModel):
+    """A grid search over classifier parameters, scored by stratified cross-validation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    param_grid: dict[str, list[Any]]
+    cv: int = Field(3, ge=2, le=10)
+    scoring: Literal["accuracy", "f1", "precision", "recall", "roc_auc"] = "f1"
+
+
 class FitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
@@ -46,12 +57,17 @@ class FitRequest(BaseModel):
     vectorizer: dict[str, Any] = Field(default_factory=dict)
     test_size: float = Field(0.2, gt=0, lt=1)
     random_state: int = Field(42, ge=0, le=2**32 - 1)
+    search: SearchSpec | None = Field(
+        None, description="grid search over params; the best candidate becomes the model"
+    )
 
     @model_validator(mode="after")
     def _validate_hyperparameters(self) -> FitRequest:
         # Each model type has its own schema; unknown keys or bad values name themselves.
         self.params = validate_params(self.model_type, self.params)
         self.vectorizer = validate_vectorizer(self.vectorizer)
+        if self.search is not None:
+            validate_grid(self.model_type, self.params, self.search.param_grid)
         return self
 
 

@@ -82,7 +82,11 @@ class ModelService:
             random_state=request.random_state,
             artifact_path=str(self.settings.artifacts_dir / f"{row.id}.skops"),
             positive_label=positive_label, extra_dataset_paths=tuple(dataset_paths[1:]),
+            search=request.search.model_dump() if request.search else None,
+            joblib_backend="ray" if self.settings.fit_executor == "ray" else None,
         )
+        if request.search is not None and kind == "fit":
+            kind = "search"
         try:
             task = self.tasks.create(kind, row.id, job_to_request(job, **task_extra),
                                      task_id=job.task_id)

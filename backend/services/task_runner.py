@@ -144,6 +144,9 @@ class TaskRunner:
 
         if ended.outcome is not None and not row.cancel_requested and not timed_out:
             outcome = ended.outcome
+            if "search" in outcome.metrics:  # the model is the best candidate of the grid
+                best = outcome.metrics["search"]["best_params"]
+                self.registry.update(model_id, params={**job.params, **best})
             self.registry.update(
                 model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
                 artifact_path=Path(job.artifact_path).name,
