@@ -131,9 +131,9 @@ def pos_shares(pos: pd.DataFrame) -> go.Figure:
     classes = sorted(pos["class"].unique(), key=str)
     figure = go.Figure()
     for index, label in enumerate(classes):
-        part = pos[pos["class"] == label].set_index("pos").reindex(order).fillna(0)
+        shares = pos[pos["class"] == label].set_index("pos")["share"].reindex(order).fillna(0.0)
         figure.add_trace(
-            go.Bar(x=order, y=part["share"], name=f"class {label}", marker_color=_color(index))
+            go.Bar(x=order, y=shares, name=f"class {label}", marker_color=_color(index))
         )
     figure.update_layout(
         title="Parts of speech (share of tokens)", barmode="group", yaxis_tickformat=".0%"
@@ -211,10 +211,11 @@ def confusion_matrix(
         labels = [str(i) for i in range(values.shape[0])]
     figure = go.Figure(
         go.Heatmap(
-            z=values,
+            # Plain lists, not arrays: plotly would ship numpy arrays as base64 blobs.
+            z=values.tolist(),
             x=labels,
             y=labels,
-            text=values.astype(int),
+            text=values.astype(int).tolist(),
             texttemplate="%{text}",
             colorscale="Blues",
             showscale=False,

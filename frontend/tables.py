@@ -60,7 +60,7 @@ def guess_text_column(frame: pd.DataFrame) -> str:
     for name in TEXT_COLUMN_NAMES:
         if name in lowered:
             return str(lowered[name])
-    object_columns = [c for c in frame.columns if frame[c].dtype == object]
+    object_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if object_columns:
         lengths = {c: frame[c].astype(str).str.len().mean() for c in object_columns}
         return str(max(lengths, key=lambda column: lengths[column]))

@@ -124,7 +124,9 @@ if result and result["evaluations"]:
         if item.get("confusion_matrix"):
             matrix_columns[index % len(matrix_columns)].plotly_chart(
                 charts.confusion_matrix(
-                    item["confusion_matrix"], result["classes"], item["label"].split(" · ")[0]
+                    item["confusion_matrix"],
+                    item.get("classes") or result["classes"],
+                    item["label"].split(" · ")[0],
                 ),
                 key=f"compare_cm_{index}",
             )

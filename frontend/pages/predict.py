@@ -72,7 +72,11 @@ if not model.get("loaded"):
             st.rerun()
 
 texts = input_texts()
-if st.button("Predict", type="primary", disabled=not texts, key="predict_run"):
+# Always enabled: a text area commits on blur, so a disabled state would lag one rerun behind.
+clicked = st.button("Predict", type="primary", key="predict_run")
+if clicked and not texts:
+    st.warning("Type at least one text, or choose a CSV column.")
+elif clicked:
     with reported_errors(), st.spinner(f"Classifying {len(texts):,} texts…"):
         labels: list[Any] = []
         scored: dict[str, Any] = {"classes": [], "scores": []}

@@ -1,0 +1,112 @@
+"""Frontend fixtures: AppTest against the real backend, and a real Streamlit server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
+
+APP_PATH = REPO_ROOT / "frontend" / "app.py"
+APP_TIMEOUT_S = 60
+
+
+def start_frontend(
+    backend_url: str, log_dir: Path, *, timeout: float = 60, **env_overrides: str
+) -> ServerProcess:
+    """`streamlit run frontend/app.py` on a free port against `backend_url`; waits for health."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API_")}
+    env.update(
+        BACKEND_URL=backend_url,
+        LOG_DIR=str(log_dir),
+        PYTHONUNBUFFERED="1",
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
+    env.update(env_overrides)
+    log_path = log_dir / f"streamlit-{port}.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+    ]
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)
+    wait_http(server, "/_stcore/health", timeout)
+    return server
+
+
+def wait_task(http: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll a task until it ends; returns its last TaskInfo."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = http.get(f"/api/v1/tasks/{task_id}").raise_for_status().json()
+        if task["status"] not in ("queued", "running"):
+            return task
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} still running after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def seeded(backend: ServerProcess, small_csv: Path) -> dict[str, Any]:
+    """A dataset from small_csv and one trained, loaded logreg model on it."""
+    with httpx.Client(base_url=backend.url, timeout=60) as http:
+        dataset = http.post(
+            "/api/v1/datasets",
+            files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
+            data={"name": "frontend-small"},
+        ).raise_for_status().json()
+        accepted = http.post(
+            "/api/v1/models/fit",
+            json={"name": "frontend-logreg", "dataset_id": dataset["id"], "model_type": "logreg",
+                  "params": {}, "vectorizer": {"type": "tfidf"}},
+        ).raise_for_status().json()
+        task = wait_task(http, accepted["task_id"])
+        assert task["status"] == "succeeded", task
+        http.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}).raise_for_status()
+    return {"dataset": dataset, "model_id": accepted["model_id"], "task_id": accepted["task_id"]}
+
+
+@pytest.fixture()
+def frontend_env(
+    backend: ServerProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> ServerProcess:
+    """Point the in-process frontend (AppTest) at the test backend."""
+    monkeypatch.setenv("BACKEND_URL", backend.url)
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    monkeypatch.setenv("LOG_DIR", str(tmp_path / "log"))
+    return backend
+
+
+@pytest.fixture()
+def app(frontend_env: ServerProcess) -> AppTest:
+    """The whole app, run once on its default page."""
+    at = AppTest.from_file(APP_PATH, default_timeout=APP_TIMEOUT_S)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Switch to `pages/<page>.py` and run it; fails on any uncaught exception."""
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [exc.value for exc in at.exception]
+    return at
+
+
+def texts_of(elements: Any) -> list[str]:
+    """The `.value` of each element, as strings."""
+    return [str(element.value) for element in elements]
