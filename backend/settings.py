@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(200, gt=0)
     max_predict_batch: int = Field(10_000, ge=1)
     max_json_body_mb: float = Field(64, gt=0)
+    # Micro-batching of concurrent predictions for one model (see services/batching.py).
+    batch_max_size: int = Field(512, ge=1)
+    batch_max_wait_ms: float = Field(2.0, ge=0)
     max_loaded_models: int = Field(10, ge=1)
     max_queued_fits: int = Field(32, ge=1)
     fit_timeout_s: float = Field(1800, gt=0)

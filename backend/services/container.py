@@ -15,6 +15,7 @@ from backend.services.models import ModelService
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
 from backend.services.retraining import Retraining
+from backend.services.serving import LoadedSetStamp, ServingTable
 from backend.services.task_runner import TaskRunner
 from backend.services.tasks import TaskStore, process_identity
 from backend.settings import Settings
@@ -58,16 +59,20 @@ def build_services(settings: Settings) -> Services:
     upgrade_to_head(db, settings.data_dir)
     owner = process_identity()
     datasets = DatasetService(db, settings)
-    registry = ModelRegistry(db)
+    stamp = LoadedSetStamp(settings.data_dir / ".loaded-set")
+    registry = ModelRegistry(db, on_serving_change=stamp.bump)
     tasks = TaskStore(db, settings.max_queued_fits)
-    inference = InferenceSpace(settings.artifacts_dir)
+    inference = InferenceSpace(
+        settings.artifacts_dir, (settings.batch_max_size, settings.batch_max_wait_ms / 1000)
+    )
     executor = make_executor(settings)
     runner = TaskRunner(settings, tasks, registry, executor, owner)
     prediction_log = PredictionLog(
         db, keep_texts=settings.log_prediction_texts,
         retention_days=settings.prediction_log_retention_days,
     )
-    models = ModelService(settings, registry, tasks, datasets, inference, runner, prediction_log)
+    models = ModelService(settings, registry, tasks, datasets, inference, runner, prediction_log,
+                          ServingTable(db, stamp))
     runner.on_tick.append(models.sync_loaded)
     defaults = DefaultModels(settings, datasets, registry, inference)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,

@@ -7,7 +7,6 @@ verified artifact, and drops models that another process unloaded.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,23 @@ from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
 from backend.ml.artifacts import ArtifactError, load_pipeline
 from backend.ml.pipeline import score_matrix
+from backend.services.batching import MicroBatcher
 
 
-@dataclass(frozen=True)
 class LoadedModel:
-    model_id: str
-    pipeline: Any
-    classes: list[Any]
-    sha256: str | None
+    """A pipeline ready to serve, with the micro-batcher its predictions go through."""
+
+    def __init__(self, model_id: str, pipeline: Any, classes: list[Any], sha256: str | None,
+                 batching: tuple[int, float] = (512, 0.002)) -> None:
+        self.model_id = model_id
+        self.pipeline = pipeline
+        self.classes = classes
+        self.sha256 = sha256
+        self.score_kind = "probability" if hasattr(pipeline, "predict_proba") else (
+            "decision_function")
+        max_size, max_wait_s = batching
+        self.batcher = MicroBatcher(self._compute, _split, max_size=max_size,
+                                    max_wait_s=max_wait_s)
 
     def predict(self, texts: list[str]) -> list[Any]:
         return np.asarray(self.pipeline.predict(texts)).tolist()
@@ -33,10 +41,22 @@ class LoadedModel:
         kind, matrix = score_matrix(self.pipeline, texts)
         return kind, matrix.tolist()
 
+    def _compute(self, kind: str, texts: list[str]) -> Any:
+        # numpy output here; rows are cut per caller before any conversion to Python lists.
+        if kind == "predict":
+            return np.asarray(self.pipeline.predict(texts))
+        return score_matrix(self.pipeline, texts)[1]
+
+
+def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:
+    bounds = np.cumsum(sizes)[:-1]
+    return [part.tolist() for part in np.split(output, bounds)]
+
 
 class InferenceSpace:
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, batching: tuple[int, float] = (512, 0.002)) -> None:
         self.models_dir = models_dir
+        self.batching = batching
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
         self._load_locks: dict[str, threading.Lock] = {}
@@ -59,9 +79,15 @@ class InferenceSpace:
                 pipeline = load_pipeline(self.artifact_path(row), row.artifact_sha256)
             except ArtifactError as exc:
                 raise ModelNotTrained(f"model {row.id} cannot be loaded: {exc}") from None
-            loaded = LoadedModel(row.id, pipeline, list(row.classes or []), row.artifact_sha256)
+            loaded = LoadedModel(row.id, pipeline, list(row.classes or []), row.artifact_sha256,
+                                 self.batching)
             self._models[row.id] = loaded
             return loaded
+
+    def cached(self, row: ModelRow) -> LoadedModel | None:
+        """The model if this process already holds the current version of it."""
+        cached = self._models.get(row.id)
+        return cached if cached is not None and cached.sha256 == row.artifact_sha256 else None
 
     def evict(self, model_id: str) -> None:
         self._models.pop(model_id, None)

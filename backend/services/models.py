@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -30,14 +31,13 @@ from backend.schemas.models import (
     FitAccepted,
     FitRequest,
     ModelInfo,
-    PredictResponse,
-    ScoresResponse,
 )
 from backend.services.datasets import DatasetService
 from backend.services.ids import new_id
-from backend.services.inference import InferenceSpace, LoadedModel
+from backend.services.inference import InferenceSpace
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
+from backend.services.serving import ServingTable
 from backend.services.task_runner import TaskRunner, job_to_request
 from backend.services.tasks import TaskStore
 from backend.settings import Settings
@@ -49,7 +49,7 @@ class ModelService:
     def __init__(
         self, settings: Settings, registry: ModelRegistry, tasks: TaskStore,
         datasets: DatasetService, inference: InferenceSpace, runner: TaskRunner,
-        prediction_log: PredictionLog,
+        prediction_log: PredictionLog, serving: ServingTable,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -58,6 +58,7 @@ class ModelService:
         self.inference = inference
         self.runner = runner
         self.prediction_log = prediction_log
+        self.serving = serving
 
     # --- training -------------------------------------------------------------------
 
@@ -145,42 +146,48 @@ class ModelService:
 
     # --- inference ------------------------------------------------------------------
 
-    def _serving(self, model_ref: str, texts: list[str]) -> LoadedModel:
+    def _loaded_row(self, model_ref: str) -> ModelRow:
+        """The loaded model `model_ref` names, or the precise 404/409 from the database."""
+        row = self.registry.row(model_ref)
+        if not row.loaded:
+            raise ModelNotLoaded(row.id)
+        return row
+
+    async def serve(
+        self, kind: str, model_ref: str, texts: list[str], role: str | None
+    ) -> dict[str, Any]:
+        """Predict (`kind` "predict") or score ("scores") through the model's micro-batcher.
+
+        In the steady state this touches neither the database nor a thread of its own: the
+        serving table answers which models are loaded, and the batcher runs the pipeline.
+        """
         if len(texts) > self.settings.max_predict_batch:
             raise PayloadTooLarge(
                 f"{len(texts)} texts is over MAX_PREDICT_BATCH={self.settings.max_predict_batch}; "
                 "split the request"
             )
-        row = self.registry.row(model_ref)
-        if not row.loaded:
-            raise ModelNotLoaded(row.id)
-        return self.inference.get(row)
-
-    def predict(self, model_ref: str, texts: list[str], role: str | None = None
-                ) -> PredictResponse:
         started = time.perf_counter()
-        model = self._serving(model_ref, texts)
-        predictions = model.predict(texts)
-        self.prediction_log.record(
-            model_id=model.model_id, endpoint="predict", texts=texts, outputs=predictions,
-            latency_ms=(time.perf_counter() - started) * 1000, role=role,
+        if self.serving.is_stale():
+            await asyncio.to_thread(self.serving.refresh)
+        row = self.serving.lookup(model_ref) or await asyncio.to_thread(
+            self._loaded_row, model_ref
         )
-        return PredictResponse(model_id=model.model_id, predictions=predictions)
-
-    def predict_scores(self, model_ref: str, texts: list[str], role: str | None = None
-                       ) -> ScoresResponse:
-        started = time.perf_counter()
-        model = self._serving(model_ref, texts)
-        kind, scores = model.scores(texts)
+        model = self.inference.cached(row) or await asyncio.to_thread(self.inference.get, row)
+        output = await model.batcher.submit(kind, texts)
+        latency_ms = (time.perf_counter() - started) * 1000
+        if kind == "predict":
+            self.prediction_log.record(model_id=model.model_id, endpoint="predict",
+                                       texts=texts, outputs=output, latency_ms=latency_ms,
+                                       role=role)
+            return {"model_id": model.model_id, "predictions": output}
+        labels = [str(c) for c in model.classes]
         self.prediction_log.record(
             model_id=model.model_id, endpoint="predict_scores", texts=texts,
-            outputs=[dict(zip(map(str, model.classes), row, strict=True)) for row in scores],
-            latency_ms=(time.perf_counter() - started) * 1000, role=role,
+            outputs=[dict(zip(labels, scores, strict=True)) for scores in output],
+            latency_ms=latency_ms, role=role,
         )
-        return ScoresResponse(
-            model_id=model.model_id, classes=model.classes, score_kind=kind,  # type: ignore[arg-type]
-            scores=scores,
-        )
+        return {"model_id": model.model_id, "classes": model.classes,
+                "score_kind": model.score_kind, "scores": output}
 
     def evaluate(self, model_ref: str, dataset_id: str) -> EvaluateResponse:
         row = self.registry.row(model_ref)

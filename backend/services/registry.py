@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sklearn
@@ -15,8 +16,11 @@ from backend.services.ids import is_safe_id
 
 
 class ModelRegistry:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_serving_change: Callable[[], None] = lambda: None
+                 ) -> None:
         self.db = db
+        # Called after any change to what is served (loaded set, aliases, removals).
+        self.on_serving_change = on_serving_change
 
     # --- reading --------------------------------------------------------------------
 
@@ -81,6 +85,8 @@ class ModelRegistry:
     def add(self, row: ModelRow) -> ModelRow:
         with self.db.session() as session:
             session.add(row)
+        if row.loaded:
+            self.on_serving_change()
         return row
 
     def update(self, model_id: str, **values: Any) -> None:
@@ -89,11 +95,13 @@ class ModelRegistry:
 
     def set_loaded(self, model_id: str, loaded: bool) -> None:
         self.update(model_id, loaded=loaded)
+        self.on_serving_change()
 
     def delete(self, model_id: str) -> None:
         with self.db.session() as session:
             session.execute(delete(AliasRow).where(AliasRow.model_id == model_id))
             session.execute(delete(ModelRow).where(ModelRow.id == model_id))
+        self.on_serving_change()
 
     def set_alias(self, name: str, alias: str, model_id: str) -> None:
         """Point `name@alias` at `model_id` in one transaction: it always resolves."""
@@ -104,6 +112,7 @@ class ModelRegistry:
             ).rowcount
             if not updated:
                 session.add(AliasRow(name=name, alias=alias, model_id=model_id))
+        self.on_serving_change()
 
     def alias_target(self, name: str, alias: str) -> str | None:
         with self.db.session() as session:

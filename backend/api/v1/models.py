@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, ORJSONResponse
 
 from backend.api.deps import AdminRole, EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
@@ -65,19 +65,20 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
 
 @router.post("/predict", response_model=PredictResponse)
 async def predict(request: PredictRequest, services: ServicesDep, role: ViewerRole
-                  ) -> PredictResponse:
-    return await run_in_threadpool(
-        services.models.predict, request.model_id, request.texts, logged_role(role, services)
+                  ) -> ORJSONResponse:
+    answer = await services.models.serve(
+        "predict", request.model_id, request.texts, logged_role(role, services)
     )
+    return ORJSONResponse(answer)
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)
 async def predict_scores(request: PredictRequest, services: ServicesDep, role: ViewerRole
-                         ) -> ScoresResponse:
-    return await run_in_threadpool(
-        services.models.predict_scores, request.model_id, request.texts,
-        logged_role(role, services),
+                         ) -> ORJSONResponse:
+    answer = await services.models.serve(
+        "scores", request.model_id, request.texts, logged_role(role, services)
     )
+    return ORJSONResponse(answer)
 
 
 @router.post("/evaluate", response_model=EvaluateResponse)
