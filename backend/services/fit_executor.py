@@ -114,13 +114,24 @@ class LocalFitExecutor:
         on_ended: OnEnded,
     ) -> None:
         # Runs in the pool's manager thread, right when the future settles: a bystander's
-        # worker is still alive here, the dead worker is not.
+        # worker is still alive here, the dead worker is not. The slot frees only after
+        # `on_ended` has the outcome, so a runner that sees a free slot can record it first.
         with self._lock:
-            self._futures.pop(task_id, None)
             pid = self._pids.pop(task_id, None)
             self._progress.pop(task_id, None)
             stopping = task_id in self._stopping
             self._stopping.discard(task_id)
+        try:
+            self._report_end(task_id, pool, future, on_ended, pid, stopping)
+        finally:
+            with self._lock:
+                self._futures.pop(task_id, None)
+                self._stopping.discard(task_id)
+
+    def _report_end(
+        self, task_id: str, pool: ProcessPoolExecutor, future: Future[FitOutcome],
+        on_ended: OnEnded, pid: int | None, stopping: bool,
+    ) -> None:
         if future.cancelled():
             on_ended(FitEnded(task_id, cancelled=True))
             return

@@ -86,11 +86,7 @@ class TaskRunner:
 
     def tick(self) -> None:
         now = time.monotonic()
-        while True:
-            try:
-                self._record_end(self._ended.get_nowait())
-            except queue.Empty:
-                break
+        self._record_ended()
         for task_id, (value, stage, pid) in self.executor.drain_progress().items():
             self.tasks.set_progress(task_id, value, stage, pid)
         for task_id in self.tasks.cancel_requested_ids(self.owner):
@@ -112,6 +108,9 @@ class TaskRunner:
             for hook in self.on_tick:
                 hook()
         while not self._stopping and self.executor.free_slots() > 0:
+            # A slot may have freed since the top of this tick: record that fit's end before
+            # the next one counts as running, or FIT_WORKERS+1 tasks show `running` at once.
+            self._record_ended()
             row = self.tasks.claim_next(self.owner)
             if row is None:
                 break
@@ -123,6 +122,13 @@ class TaskRunner:
             self._started[row.id] = time.monotonic()
             log.info("starting task %s (%s %s)", row.id, job.model_type, job.model_id)
             self.executor.submit(job, self._on_ended)
+
+    def _record_ended(self) -> None:
+        while True:
+            try:
+                self._record_end(self._ended.get_nowait())
+            except queue.Empty:
+                return
 
     def _on_ended(self, ended: FitEnded) -> None:
         self._ended.put(ended)
