@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import PlainSerializer
+from pydantic import BaseModel, PlainSerializer
 
 
 def iso_z(moment: datetime) -> str:
@@ -15,3 +15,18 @@ def iso_z(moment: datetime) -> str:
 
 UtcTime = Annotated[datetime, PlainSerializer(iso_z, return_type=str, when_used="json")]
 Label = int | str
+
+
+class ErrorDetail(BaseModel):
+    """Every error answer: what went wrong and how to fix it (422 may keep FastAPI's list)."""
+
+    detail: str
+
+
+# Documented on every route: any route may refuse a caller (401/403), a body (413), or fail on
+# storage (503/507); services raise the other 4xx. See backend/errors.py.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorDetail, "description": "client error; `detail` says what to fix"},
+    503: {"model": ErrorDetail, "description": "storage or a dependency is not usable"},
+    507: {"model": ErrorDetail, "description": "the server's disk is full"},
+}

@@ -21,7 +21,13 @@ from backend.errors import (
     TooManyLoaded,
     UntrustedModelFile,
 )
-from backend.ml.artifacts import ArtifactError, atomic_write_bytes, load_pipeline, loads_trusted
+from backend.ml.artifacts import (
+    ArtifactError,
+    dumps_portable,
+    load_pipeline,
+    loads_trusted,
+    save_pipeline,
+)
 from backend.ml.metrics import compute_metrics, confusion, roc_points
 from backend.ml.params import VectorizerParams
 from backend.ml.pipeline import CLASSIFIERS, score_matrix
@@ -258,14 +264,14 @@ class ModelService:
 
     # --- model files ------------------------------------------------------------------
 
-    def artifact(self, model_ref: str) -> tuple[Path, str]:
-        """The model's skops file and a download name for it."""
+    def portable_file(self, model_ref: str) -> tuple[bytes, str]:
+        """The whole pipeline as plain skops bytes, and a download name for them."""
         row = self.registry.row(model_ref)
-        path = self.inference.artifact_path(row)
-        if row.status != "trained" or not path.is_file():
+        if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status} and has no model file")
+        payload = dumps_portable(self._pipeline(row))
         safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in row.name)
-        return path, f"{safe_name}-v{row.version}.skops"
+        return payload, f"{safe_name}-v{row.version}.skops"
 
     def upload(self, payload: bytes, name: str) -> ModelInfo:
         """Register a skops pipeline file; untrusted types are refused before loading."""
@@ -301,7 +307,7 @@ class ModelService:
                 "tfidf" if type(vectorizer).__name__ == "TfidfVectorizer" else "count"
             )
         model_id = new_id("mdl")
-        sha = atomic_write_bytes(self.settings.artifacts_dir / f"{model_id}.skops", payload)
+        sha = save_pipeline(pipeline, self.settings.artifacts_dir / f"{model_id}.skops")
         classifier_params = {
             k: v for k, v in classifier.get_params().items()
             if isinstance(v, (int, float, str, bool, type(None)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.responses import ORJSONResponse, Response
 
 from backend.api.deps import AdminRole, EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
@@ -113,12 +113,13 @@ def promote(model_id: str, request: PromoteRequest, services: ServicesDep, _role
     return services.models.promote(model_id, request.alias)
 
 
-@router.get("/{model_id}/download", response_class=FileResponse,
+@router.get("/{model_id}/download", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}}})
-def download(model_id: str, services: ServicesDep, _role: AdminRole) -> FileResponse:
-    """The whole pipeline as a skops file (no pickle)."""
-    path, filename = services.models.artifact(model_id)
-    return FileResponse(path, media_type="application/octet-stream", filename=filename)
+def download(model_id: str, services: ServicesDep, _role: AdminRole) -> Response:
+    """The whole pipeline as a skops file (no pickle): `skops.io.load` reads it back."""
+    payload, filename = services.models.portable_file(model_id)
+    return Response(payload, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.post("/upload", response_model=ModelInfo,
