@@ -14,7 +14,7 @@ if [ -z "$cluster" ]; then
   cluster="$version main"
 fi
 # shellcheck disable=SC2086
-pg_ctlcluster $cluster start 2>/dev/null || true
+pg_ctlcluster $cluster start >/dev/null 2>&1 || true  # it prints "already running" to stdout
 port=$(pg_lsclusters --no-header | awk 'NR==1 {print $3}')
 for _ in $(seq 1 30); do
   su postgres -c "psql -p $port -qtAc 'SELECT 1'" >/dev/null 2>&1 && break
