@@ -20,7 +20,7 @@ Label = int | str
 class ErrorDetail(BaseModel):
     """Every error answer: what went wrong and how to fix it (422 may keep FastAPI's list)."""
 
-    detail: str
+    detail: str | list[dict[str, Any]]
 
 
 # Documented on every route: any route may refuse a caller (401/403), a body (413), or fail on
