@@ -12,22 +12,22 @@ import streamlit as st  # noqa: E402
 
 from frontend.ui import backend_status_sidebar  # noqa: E402
 
-st.set_page_config(page_title="Text classifiers", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="Text classifiers", page_icon=":material/science:", layout="wide")
 
 PAGES = {
     "Data": [
-        st.Page("pages/data.py", title="Data", icon="📄", default=True),
-        st.Page("pages/eda.py", title="EDA", icon="🔎"),
+        st.Page("pages/data.py", title="Data", icon=":material/description:", default=True),
+        st.Page("pages/eda.py", title="EDA", icon=":material/query_stats:"),
     ],
     "Models": [
-        st.Page("pages/train.py", title="Train", icon="🏋️"),
-        st.Page("pages/tasks.py", title="Tasks", icon="⏳"),
-        st.Page("pages/models.py", title="Models", icon="📦"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/tasks.py", title="Tasks", icon=":material/pending_actions:"),
+        st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     ],
     "Use": [
-        st.Page("pages/predict.py", title="Predict", icon="🔮"),
-        st.Page("pages/compare.py", title="Compare", icon="📊"),
-        st.Page("pages/predictions.py", title="Prediction log", icon="🧾"),
+        st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/predictions.py", title="Prediction log", icon=":material/receipt_long:"),
     ],
 }
 

@@ -65,7 +65,7 @@ def error_message(exc: ClientError) -> str:
 def show_error(exc: ClientError) -> None:
     """Render a client error as a Streamlit error box (never a traceback)."""
     logger.warning("backend call failed: %s", exc)
-    st.error(error_message(exc), icon="🚫")
+    st.error(error_message(exc), icon=":material/error:")
 
 
 @contextmanager

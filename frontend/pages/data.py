@@ -110,7 +110,9 @@ def upload_section(client: BackendClient) -> None:
                 f"{dataset.get('rows', '?')} rows kept, {dataset.get('dropped_rows', 0)} dropped, "
                 f"classes {dataset.get('classes')}."
             )
-            st.page_link("pages/eda.py", label="Explore it on the EDA page", icon="🔎")
+            st.page_link(
+                "pages/eda.py", label="Explore it on the EDA page", icon=":material/query_stats:"
+            )
 
 
 def server_section(client: BackendClient) -> None:

@@ -1,6 +1,7 @@
 """EDA: per-class statistics of the CSV uploaded on the Data page, as interactive charts."""
 
 import hashlib
+import logging
 import time
 
 import numpy as np
@@ -16,6 +17,8 @@ from frontend.tables import (
     read_csv_bytes,
 )
 from frontend.ui import UPLOADED_FRAME
+
+logger = logging.getLogger("frontend.pages.eda")
 
 # Cached functions take a fingerprint of the data plus the data itself as `_`-prefixed arguments,
 # which st.cache_data does not hash: hashing 25k texts on every rerun would cost more than the
@@ -44,11 +47,11 @@ def ngram_tables(
     top: int,
     drop_stopwords: bool,
 ) -> dict[int, pd.DataFrame]:
-    """Top uni/bi/trigrams per class, plus 200 unigrams (key 0) for the word clouds."""
+    """Top uni/bi/trigrams per class, plus 100 unigrams (key 0) for the word clouds."""
     stopwords = eda.stopword_set(language) if drop_stopwords else None
     tokens = eda.tokenize(_texts)
     tables = {n: eda.top_ngrams(tokens, _labels, n, top, stopwords) for n in (1, 2, 3)}
-    tables[0] = eda.top_ngrams(tokens, _labels, 1, 200, stopwords)
+    tables[0] = eda.top_ngrams(tokens, _labels, 1, 100, stopwords)
     return tables
 
 
@@ -83,7 +86,7 @@ def source_frame() -> tuple[str, str, pd.DataFrame] | None:
     if stored is not None:
         return stored["name"], stored["fingerprint"], stored["frame"]
     st.info("Upload a CSV on the **Data** page (to choose its columns), or drop one here.")
-    st.page_link("pages/data.py", label="Go to Data", icon="📄")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/description:")
     uploaded = st.file_uploader("CSV to explore", type=["csv", "tsv", "txt"], key="eda_upload")
     if uploaded is None:
         return None
@@ -117,7 +120,7 @@ def explain_missing_nltk(status: eda.NltkStatus, language: str) -> None:
             + ". Skipped: "
             + "; ".join(skipped)
             + f". Install with `{eda.NLTK_INSTALL_HINT}`.",
-            icon="ℹ️",
+            icon=":material/info:",
         )
 
 
@@ -196,4 +199,6 @@ else:
     st.plotly_chart(charts.pos_shares(pos), key="eda_pos")
     st.caption(f"{tagger}, on a random sample of up to {pos_sample:,} texts per class.")
 
-st.caption(f"Page computed in {time.perf_counter() - started:.2f} s (results are cached).")
+elapsed = time.perf_counter() - started
+logger.info("EDA of %s (%d texts) computed in %.2f s", name, len(frame), elapsed)
+st.caption(f"Page computed in {elapsed:.2f} s (results are cached).")

@@ -122,7 +122,9 @@ def show_task(task_id: str) -> None:
     st.dataframe(pd.DataFrame([shown]), hide_index=True)
     if task.get("error"):
         st.error(task["error"])
-    st.page_link("pages/tasks.py", label="Follow it on the Tasks page", icon="⏳")
+    st.page_link(
+        "pages/tasks.py", label="Follow it on the Tasks page", icon=":material/pending_actions:"
+    )
 
 
 st.title("Train")

@@ -35,13 +35,27 @@ def start_frontend(
     env.update(env_overrides)
     log_path = log_dir / f"streamlit-{port}.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
     ]
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)
@@ -64,16 +78,29 @@ def wait_task(http: httpx.Client, task_id: str, timeout: float = 120) -> dict[st
 def seeded(backend: ServerProcess, small_csv: Path) -> dict[str, Any]:
     """A dataset from small_csv and one trained, loaded logreg model on it."""
     with httpx.Client(base_url=backend.url, timeout=60) as http:
-        dataset = http.post(
-            "/api/v1/datasets",
-            files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
-            data={"name": "frontend-small"},
-        ).raise_for_status().json()
-        accepted = http.post(
-            "/api/v1/models/fit",
-            json={"name": "frontend-logreg", "dataset_id": dataset["id"], "model_type": "logreg",
-                  "params": {}, "vectorizer": {"type": "tfidf"}},
-        ).raise_for_status().json()
+        dataset = (
+            http.post(
+                "/api/v1/datasets",
+                files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
+                data={"name": "frontend-small"},
+            )
+            .raise_for_status()
+            .json()
+        )
+        accepted = (
+            http.post(
+                "/api/v1/models/fit",
+                json={
+                    "name": "frontend-logreg",
+                    "dataset_id": dataset["id"],
+                    "model_type": "logreg",
+                    "params": {},
+                    "vectorizer": {"type": "tfidf"},
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
         task = wait_task(http, accepted["task_id"])
         assert task["status"] == "succeeded", task
         http.post("/api/v1/models/load", json={"model_id": accepted["model_id"]}).raise_for_status()

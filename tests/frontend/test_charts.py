@@ -45,8 +45,12 @@ def test_eda_figures_from_eda_tables() -> None:
     overview = charts.overview_bars(eda.class_overview(texts, labels))
     assert [trace.name for trace in overview.data] == ["rows", "duplicates"]
     pos = pd.DataFrame(
-        {"class": ["a", "a", "b"], "pos": ["NOUN", "VERB", "NOUN"], "count": [2, 1, 3],
-         "share": [2 / 3, 1 / 3, 1.0]}
+        {
+            "class": ["a", "a", "b"],
+            "pos": ["NOUN", "VERB", "NOUN"],
+            "count": [2, 1, 3],
+            "share": [2 / 3, 1 / 3, 1.0],
+        }
     )
     pos_figure = charts.pos_shares(pos)
     assert list(pos_figure.data[0].x) == ["NOUN", "VERB"]

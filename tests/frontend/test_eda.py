@@ -35,7 +35,10 @@ def test_conflicting_duplicates() -> None:
 def test_text_stats() -> None:
     stats = eda.text_stats(TEXTS)
     assert stats.loc[0].to_dict() == {
-        "characters": 25, "words": 5, "sentences": 2, "punctuation": 2,
+        "characters": 25,
+        "words": 5,
+        "sentences": 2,
+        "punctuation": 2,
     }
     assert stats.loc[3, "sentences"] == 1  # no terminator: still one sentence
     assert stats.loc[4].tolist() == [0, 0, 0, 0]

@@ -9,7 +9,10 @@ from frontend import model_forms as forms
 
 def test_defaults_match_backend() -> None:
     assert forms.default_params("logreg") == {
-        "C": 1.0, "max_iter": 1000, "class_weight": None, "solver": "lbfgs",
+        "C": 1.0,
+        "max_iter": 1000,
+        "class_weight": None,
+        "solver": "lbfgs",
     }
     assert forms.default_params("sgd")["alpha"] == 0.0001
     assert forms.default_params("complement_nb") == {"alpha": 1.0, "norm": False}
@@ -62,7 +65,10 @@ def test_min_df_count_or_share() -> None:
 
 def test_build_fit_request() -> None:
     request = forms.build_fit_request(
-        name=" m ", dataset_id="ds", model_type="mnb", params={"alpha": 0.5, "fit_prior": True},
+        name=" m ",
+        dataset_id="ds",
+        model_type="mnb",
+        params={"alpha": 0.5, "fit_prior": True},
         vectorizer={**forms.VECTORIZER_DEFAULTS, "type": "count"},
     )
     assert request["name"] == "m"
@@ -70,6 +76,9 @@ def test_build_fit_request() -> None:
     assert (request["test_size"], request["random_state"]) == (0.2, 42)
     with pytest.raises(ValueError, match="name"):
         forms.build_fit_request(
-            name="", dataset_id="ds", model_type="mnb", params={},
+            name="",
+            dataset_id="ds",
+            model_type="mnb",
+            params={},
             vectorizer=forms.VECTORIZER_DEFAULTS,
         )

@@ -169,19 +169,35 @@ def test_tasks_page_shows_tasks_errors_and_cancels(
     app: AppTest, seeded: dict[str, Any], backend: ServerProcess
 ) -> None:
     with http(backend) as client:
-        failing = client.post(
-            "/api/v1/models/fit",
-            json={"name": "doomed-fit", "dataset_id": seeded["dataset"]["id"],
-                  "model_type": "logreg", "vectorizer": {"min_df": 0.9, "max_df": 0.1}},
-        ).raise_for_status().json()
+        failing = (
+            client.post(
+                "/api/v1/models/fit",
+                json={
+                    "name": "doomed-fit",
+                    "dataset_id": seeded["dataset"]["id"],
+                    "model_type": "logreg",
+                    "vectorizer": {"min_df": 0.9, "max_df": 0.1},
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
         failed = wait_task(client, failing["task_id"])
         # A slow fit to cancel: character n-grams of the whole bundled sample.
-        slow = client.post(
-            "/api/v1/models/fit",
-            json={"name": "slow-fit", "dataset_id": "sample-toxic-en", "model_type": "logreg",
-                  "params": {"max_iter": 5000},
-                  "vectorizer": {"analyzer": "char_wb", "ngram_range": [1, 6]}},
-        ).raise_for_status().json()
+        slow = (
+            client.post(
+                "/api/v1/models/fit",
+                json={
+                    "name": "slow-fit",
+                    "dataset_id": "sample-toxic-en",
+                    "model_type": "logreg",
+                    "params": {"max_iter": 5000},
+                    "vectorizer": {"analyzer": "char_wb", "ngram_range": [1, 6]},
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
     assert failed["status"] == "failed", failed
     open_page(app, "tasks")
     shown = table_on(app, "id", "status", "progress")
@@ -232,22 +248,32 @@ def test_models_page_lists_and_acts_on_models(
 
 
 def test_models_page_remove_all_needs_confirmation(
-    frontend_env: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    frontend_env: ServerProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     small_csv: Path,
 ) -> None:
     # A backend of its own: removing every model would starve the other tests.
     private = start_backend(tmp_path / "backend", DEFAULT_MODELS="false")
     try:
         with http(private) as client:
-            dataset = client.post(
-                "/api/v1/datasets",
-                files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
-            ).raise_for_status().json()
+            dataset = (
+                client.post(
+                    "/api/v1/datasets",
+                    files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
+                )
+                .raise_for_status()
+                .json()
+            )
             for name in ("first", "second"):
-                accepted = client.post(
-                    "/api/v1/models/fit",
-                    json={"name": name, "dataset_id": dataset["id"], "model_type": "mnb"},
-                ).raise_for_status().json()
+                accepted = (
+                    client.post(
+                        "/api/v1/models/fit",
+                        json={"name": name, "dataset_id": dataset["id"], "model_type": "mnb"},
+                    )
+                    .raise_for_status()
+                    .json()
+                )
                 wait_task(client, accepted["task_id"])
         monkeypatch.setenv("BACKEND_URL", private.url)
         at = AppTest.from_file(APP_PATH, default_timeout=APP_TIMEOUT_S).run()
