@@ -150,7 +150,15 @@ def init_worker(progress_queue: Any, parent_pid: int) -> None:
     """Pool initializer: keep the queue, and exit if the server process dies."""
     global _progress_queue
     _progress_queue = progress_queue
+    import signal
     import threading
+
+    # A SIGTERM/SIGINT sent to the whole process group (Ctrl-C, systemd, killpg) must not kill
+    # workers before the server shuts down in order: a fit would fail as "worker died" and
+    # the runner would claim queued tasks just to lose them. The server SIGKILLs workers on
+    # shutdown, and orphaned workers exit on their own (below).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch_parent() -> None:
         while True:
