@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,7 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
                 path, sep=delimiter, encoding=attempt, dtype=str, keep_default_na=False,
                 na_filter=False, skip_blank_lines=True,
             )
+            _refuse_repeated_names(sample, delimiter)
             return frame, attempt
         except UnicodeDecodeError:
             continue
@@ -125,6 +128,18 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
             message = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
             raise DatasetInvalid(f"the file is not a readable CSV: {message}") from None
     raise DatasetInvalid("the file is neither UTF-8 nor cp1251 text; re-save it as UTF-8 CSV")
+
+
+def _refuse_repeated_names(sample: str, delimiter: str) -> None:
+    """pandas renames a repeated column to `name.1`; which one was meant is a guess, so ask."""
+    header = [name.strip() for name in next(csv.reader(io.StringIO(sample), delimiter=delimiter),
+                                             [])]
+    repeated = sorted(name for name, n in Counter(header).items() if name and n > 1)
+    if repeated:
+        raise DatasetInvalid(
+            f"column names repeat in the header: {repeated[:20]}; give every column a "
+            "unique name"
+        )
 
 
 def import_csv(
