@@ -84,10 +84,12 @@ class RayFitExecutor:
             with self._lock:
                 stopping = task_id in self._stopping
             ended = FitEnded(task_id, error=cause, cancelled=stopping)
-        with self._lock:
-            self._refs.pop(task_id, None)
-            self._stopping.discard(task_id)
-        on_ended(ended)
+        try:
+            on_ended(ended)  # before the slot frees, so the runner records this end first
+        finally:
+            with self._lock:
+                self._refs.pop(task_id, None)
+                self._stopping.discard(task_id)
 
     def stop(self, task_id: str) -> bool:
         with self._lock:
