@@ -75,7 +75,14 @@ if (
         for model_id in chosen_ids:
             outcome = evaluate(client, by_id[model_id], dataset["id"], load_first)
             if outcome is not None:
-                evaluations.append({"label": model_label(by_id[model_id]), **outcome})
+                model = by_id[model_id]
+                evaluations.append(
+                    {
+                        "label": model_label(model),
+                        "short": f"{model.get('name')} v{model.get('version')}",
+                        **outcome,
+                    }
+                )
     st.session_state[RESULT] = {
         "dataset": dataset.get("name"),
         "classes": sorted_classes(dataset.get("classes") or []),
@@ -88,7 +95,7 @@ if result and result["evaluations"]:
     st.subheader(f"On {result['dataset']}")
     curves = [
         {
-            "label": item["label"].split(" · ")[0],
+            "label": item["short"],
             "fpr": (item.get("roc") or {}).get("fpr", []),
             "tpr": (item.get("roc") or {}).get("tpr", []),
             "auc": (item.get("metrics") or {}).get("roc_auc"),
@@ -126,7 +133,7 @@ if result and result["evaluations"]:
                 charts.confusion_matrix(
                     item["confusion_matrix"],
                     item.get("classes") or result["classes"],
-                    item["label"].split(" · ")[0],
+                    item["short"],
                 ),
                 key=f"compare_cm_{index}",
             )

@@ -81,7 +81,7 @@ def test_whole_path_in_chromium(
     shots = tmp_path / "screenshots"
     shots.mkdir()
     print(f"\nscreenshots: {shots}")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})
     page.set_default_timeout(WAIT_MS)
     expect.set_options(timeout=WAIT_MS)
     page.goto(frontend_server.url)
@@ -152,7 +152,7 @@ def test_whole_path_in_chromium(
     expect(page.locator(".js-plotly-plot .gtitle", has_text="ROC curves")).to_be_visible()
     legend = page.locator(".js-plotly-plot .legendtext", has_text="AUC = ")
     expect(legend.first).to_be_visible()
-    assert any("e2e-model" in text for text in legend.all_text_contents())
+    assert any(text.startswith("e2e-model v1 (AUC = 0.") for text in legend.all_text_contents())
     no_exception(page)
     page.screenshot(path=shots / "6-compare.png", full_page=True)
     assert sorted(path.name for path in shots.iterdir()) == [
