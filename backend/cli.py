@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import AppError
-from backend.ml.artifacts import ArtifactError, load_pipeline
+from backend.ml.artifacts import (
+    ArtifactError,
+    atomic_write_bytes,
+    dumps_portable,
+    load_pipeline,
+)
 from backend.ml.params import PARAMS_BY_TYPE, validate_params, validate_vectorizer
 from backend.ml.pipeline import score_matrix
 from backend.ml.training import FitJob, run_fit
@@ -31,7 +36,7 @@ def _parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--{what} takes key=value, got {pair!r}")
+            raise ValueError(f"--{what} takes key=value, got {pair!r}")
         if "," in raw and not raw.startswith("["):
             raw = f"[{raw}]"
         try:
@@ -58,7 +63,12 @@ def train(args: argparse.Namespace) -> int:
         )
         outcome = run_fit(job, lambda value, stage: print(
             f"[{value:4.0%}] {stage}", file=sys.stderr))
-    print(json.dumps({"model_file": str(out), "sha256": outcome.artifact_sha256,
+    # run_fit writes the server's compact storage form (vocabularies as arrays), which a plain
+    # skops.io.load turns into a broken pipeline; the user gets a plain skops file.
+    sha256 = atomic_write_bytes(
+        out, dumps_portable(load_pipeline(out, expected_sha256=outcome.artifact_sha256))
+    )
+    print(json.dumps({"model_file": str(out), "sha256": sha256,
                       "classes": outcome.classes, "metrics": outcome.metrics}, indent=2))
     return 0
 
@@ -119,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a missing or unreadable --csv/--model, an unwritable --out
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 2
 
 
