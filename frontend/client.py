@@ -162,6 +162,10 @@ class BackendClient:
         files = {"file": (filename, content, "text/csv")}
         return self._json("POST", "/api/v1/datasets", data=form, files=files)
 
+    def download_dataset(self, dataset_id: str) -> bytes:
+        """GET /api/v1/datasets/{id}/download → the stored rows as `text,label` CSV bytes."""
+        return self._send("GET", f"/api/v1/datasets/{dataset_id}/download").content
+
     def delete_dataset(self, dataset_id: str) -> Any:
         """DELETE /api/v1/datasets/{id}."""
         return self._json("DELETE", f"/api/v1/datasets/{dataset_id}")

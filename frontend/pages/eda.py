@@ -16,7 +16,7 @@ from frontend.tables import (
     labelled_texts,
     read_csv_bytes,
 )
-from frontend.ui import UPLOADED_FRAME
+from frontend.ui import UPLOADED_FRAME, call, dataset_picker, get_client
 
 logger = logging.getLogger("frontend.pages.eda")
 
@@ -80,11 +80,37 @@ def pos_table(
     return eda.pos_distribution(texts, labels, language, eda.NltkStatus(dict(nltk_found)))
 
 
+@st.cache_data(show_spinner="Fetching the dataset…", max_entries=4)
+def server_dataset_bytes(dataset_id: str, sha256: str) -> bytes | None:
+    """A server dataset's stored rows (cached per dataset and content)."""
+    return call(get_client().download_dataset, dataset_id)
+
+
+def server_source() -> tuple[str, str, pd.DataFrame] | None:
+    """A dataset already on the server, chosen in a selectbox."""
+    datasets = call(get_client().list_datasets) or []
+    chosen = dataset_picker(datasets, key="eda_dataset")
+    if chosen is None:
+        return None
+    content = server_dataset_bytes(chosen["id"], chosen["sha256"])
+    if content is None:
+        return None
+    frame = read_csv_bytes(content)
+    return chosen["name"], f"server:{chosen['id']}:{chosen['sha256']}", labelled_texts(
+        frame, "text", "label"
+    )
+
+
 def source_frame() -> tuple[str, str, pd.DataFrame] | None:
-    """(name, fingerprint, frame with text/label) from the Data page or a CSV dropped here."""
+    """(name, fingerprint, frame with text/label) from the Data page, the server or a CSV."""
     stored = st.session_state.get(UPLOADED_FRAME)
-    if stored is not None:
+    options = (["CSV from the Data page"] if stored is not None else []) + [
+        "Dataset on the server", "Drop a CSV here"]
+    origin = st.radio("Explore", options, horizontal=True, key="eda_origin")
+    if origin == "CSV from the Data page" and stored is not None:
         return stored["name"], stored["fingerprint"], stored["frame"]
+    if origin == "Dataset on the server":
+        return server_source()
     st.info("Upload a CSV on the **Data** page (to choose its columns), or drop one here.")
     st.page_link("pages/data.py", label="Go to Data", icon=":material/description:")
     uploaded = st.file_uploader("CSV to explore", type=["csv", "tsv", "txt"], key="eda_upload")

@@ -105,6 +105,18 @@ def test_eda_page_renders_every_chart(app: AppTest, small_csv: Path) -> None:
     assert "random sample of up to 1,000 texts per class" in captions
 
 
+def test_eda_page_explores_a_dataset_already_on_the_server(
+    app: AppTest, seeded: dict[str, Any]
+) -> None:
+    app.session_state["current_dataset_id"] = seeded["dataset"]["id"]
+    open_page(app, "eda")
+    assert app.radio(key="eda_origin").value == "Dataset on the server"
+    assert app.selectbox(key="eda_dataset").value == seeded["dataset"]["id"]
+    assert not app.error, texts_of(app.error)
+    assert f"{seeded['dataset']['name']}: 2,000 texts" in texts_of(app.subheader)
+    assert len(figures(app)) == 6
+
+
 def test_eda_page_says_what_is_skipped_without_nltk_data(
     app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

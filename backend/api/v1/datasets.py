@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from backend.api.deps import EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
@@ -41,6 +42,15 @@ def list_datasets(services: ServicesDep, _role: ViewerRole) -> list[DatasetInfo]
 @router.get("/{dataset_id}", response_model=DatasetInfo)
 def get_dataset(dataset_id: str, services: ServicesDep, _role: ViewerRole) -> DatasetInfo:
     return services.datasets.get(dataset_id)
+
+
+@router.get("/{dataset_id}/download", response_class=FileResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def download_dataset(dataset_id: str, services: ServicesDep, _role: ViewerRole) -> FileResponse:
+    """The stored rows as a UTF-8 CSV with columns `text,label` (empty rows already dropped)."""
+    row = services.datasets.row(dataset_id)
+    return FileResponse(services.datasets.path(row), media_type="text/csv",
+                        filename=f"{row.id}.csv")
 
 
 @router.delete("/{dataset_id}")
