@@ -20,16 +20,20 @@ class BodySizeLimit:
         self.app = app
         self.upload_limit = upload_limit + 1024 * 1024  # room for multipart framing
         self.json_limit = json_limit
+        self._upload_mb = upload_limit / (1024 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         path = scope["path"].rstrip("/")
-        limit = self.upload_limit if path in UPLOAD_PATHS else self.json_limit
+        is_upload = path in UPLOAD_PATHS
+        limit = self.upload_limit if is_upload else self.json_limit
+        setting = (f"MAX_UPLOAD_MB={self._upload_mb:g}" if is_upload
+                   else f"MAX_JSON_BODY_MB={self.json_limit / (1024 * 1024):g}")
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _reject(send, limit)
+            await _reject(send, setting)
             return
         received = 0
         started = False
@@ -43,30 +47,37 @@ class BodySizeLimit:
                     raise BodyTooLarge
             return message
 
+        rejected = False
+
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, rejected
+            if rejected:
+                return
             if message["type"] == "http.response.start":
+                if received > limit:  # the app turned our BodyTooLarge into its own 400
+                    rejected = True
+                    await _reject(send, setting)
+                    return
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
-            if not started:
-                await _reject(send, limit)
+            if not started and not rejected:
+                await _reject(send, setting)
         except Exception as exc:  # a parser wrapping our BodyTooLarge
             if received > limit and not started:
-                await _reject(send, limit)
+                if not rejected:
+                    await _reject(send, setting)
                 return
             raise exc
 
 
-async def _reject(send: Send, limit: int) -> None:
+async def _reject(send: Send, setting: str) -> None:
     import json
 
-    body = json.dumps(
-        {"detail": f"request body is over the limit of {limit // (1024 * 1024)} MB"}
-    ).encode()
+    body = json.dumps({"detail": f"request body is over the server's limit ({setting})"}).encode()
     headers: list[Any] = [(b"content-type", b"application/json"),
                           (b"content-length", str(len(body)).encode()),
                           (b"connection", b"close")]
