@@ -126,9 +126,15 @@ class TaskRunner:
     def _record_ended(self) -> None:
         while True:
             try:
-                self._record_end(self._ended.get_nowait())
+                ended = self._ended.get_nowait()
             except queue.Empty:
                 return
+            try:
+                self._record_end(ended)
+            except Exception as exc:  # the end is dequeued: record it or the task runs forever
+                log.exception("recording the end of task %s failed", ended.task_id)
+                self.tasks.finish(ended.task_id, "failed",
+                                  error=f"recording the fit's end failed: {type(exc).__name__}")
 
     def _on_ended(self, ended: FitEnded) -> None:
         self._ended.put(ended)
@@ -173,7 +179,8 @@ class TaskRunner:
             log.info("task %s succeeded: %s", task_id, outcome.metrics)
             return
 
-        Path(job.artifact_path).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only MODELS_DIR must not lose the task
+            Path(job.artifact_path).unlink(missing_ok=True)
         if timed_out:
             status, error = "failed", (
                 f"the fit ran longer than FIT_TIMEOUT_S={self.settings.fit_timeout_s:g}s "
