@@ -20,9 +20,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import TOXIC_EN, StartServer
+from tests.conftest import TOXIC_EN
 from tests.reliability.conftest import upload_csv, wait_task
-from tests.servers import ServerProcess, fit_worker_pids
+from tests.servers import ServerProcess, copy_data_dir, fit_worker_pids, start_backend
 
 PROBES = ["you are a wonderful person", "shut up you idiot", "meh", "", "🙂 ок"]
 SLOW_FIT: dict[str, Any] = {
@@ -102,24 +102,38 @@ def assert_consistent(data_dir: Path) -> None:
     assert not list((data_dir / "uploads").iterdir()), "partial uploads left behind"
 
 
-@pytest.fixture()
-def crash_server(start_server: StartServer, small_csv: Path) -> Iterator[dict[str, Any]]:
-    """A server with a trained model of our own beside the defaults, and their outputs."""
-    server = start_server()
+@pytest.fixture(scope="module")
+def crash_server(seed_data_dir: Path, small_csv: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A server with a trained model of our own beside the defaults, and their outputs.
+
+    Shared by the tests of this module in order: each crashes it, restarts it on the same
+    DATA_DIR and leaves the new server in `state["server"]`."""
+    data_dir = tmp_path_factory.mktemp("crash") / "data"
+    copy_data_dir(seed_data_dir, data_dir)
+    server = start_backend(data_dir)
     small = upload_csv(server, small_csv.read_bytes(), "small.csv").json()
     full = upload_csv(server, TOXIC_EN.read_bytes(), "full.csv").json()
     accepted = _post(server, "/models/fit", name="before-crash", dataset_id=small["id"],
                      model_type="mnb")
     assert wait_task(server.url, accepted["task_id"])["status"] == "succeeded"
     models = ["default-logreg", "default-mnb", "default-svc", accepted["model_id"]]
-    yield {"server": server, "full": full["id"], "small": small["id"], "models": models,
-           "outputs": _outputs(server, models), "datasets": _get(server, "/datasets")}
+    state = {"server": server, "full": full["id"], "small": small["id"], "models": models,
+             "outputs": _outputs(server, models), "datasets": _get(server, "/datasets")}
+    yield state
+    state["server"].stop()
 
 
-def _restart_and_check(start_server: StartServer, state: dict[str, Any],
-                       interrupted: dict[str, Any] | None) -> ServerProcess:
+def _restart(state: dict[str, Any]) -> ServerProcess:
+    state["server"].stop()
+    state["server"] = start_backend(Path(state["server"].env["DATA_DIR"]))
+    return state["server"]
+
+
+def _restart_and_check(state: dict[str, Any], interrupted: dict[str, Any] | None
+                       ) -> ServerProcess:
     data_dir = Path(state["server"].env["DATA_DIR"])
-    server = start_server(data_dir)
+    server = state["server"] = start_backend(data_dir)
     if interrupted is not None:
         task = _get(server, f"/tasks/{interrupted['task_id']}")
         assert task["status"] == "failed" and "restart" in task["error"], task
@@ -129,7 +143,7 @@ def _restart_and_check(start_server: StartServer, state: dict[str, Any],
     assert _outputs(server, state["models"]) == state["outputs"]
     server.stop()
     assert_consistent(data_dir)
-    state["server"] = start_server(data_dir)
+    state["server"] = start_backend(data_dir)
     return state["server"]
 
 
@@ -146,33 +160,30 @@ def test_fit_worker_killed_mid_fit(crash_server: dict[str, Any]) -> None:
     again = _post(server, "/models/fit", name="after-worker", dataset_id=crash_server["small"])
     assert wait_task(server.url, again["task_id"])["status"] == "succeeded"
     server.stop()
-    data_dir = Path(server.env["DATA_DIR"])
-    assert_consistent(data_dir)
+    assert_consistent(Path(server.env["DATA_DIR"]))
+    crash_server["datasets"] = _get(_restart(crash_server), "/datasets")
 
 
 @pytest.mark.parametrize("how", ["server only", "whole process group"])
-def test_server_killed_mid_fit(crash_server: dict[str, Any], start_server: StartServer,
-                               how: str) -> None:
+def test_server_killed_mid_fit(crash_server: dict[str, Any], how: str) -> None:
     server: ServerProcess = crash_server["server"]
     accepted = _start_slow_fit(server, crash_server["full"], "server-dies")
     workers = fit_worker_pids(server)
     server.kill() if how == "server only" else server.kill_group()
     _wait_exit(workers)  # orphaned fit workers notice their server is gone
-    _restart_and_check(start_server, crash_server, accepted)
+    _restart_and_check(crash_server, accepted)
 
 
-def test_server_killed_mid_upload(crash_server: dict[str, Any], start_server: StartServer,
-                                  small_csv: Path) -> None:
+def test_server_killed_mid_upload(crash_server: dict[str, Any], small_csv: Path) -> None:
     server: ServerProcess = crash_server["server"]
-    sent = threading.Event()
+    sent, killed = threading.Event(), threading.Event()
     content = small_csv.read_bytes()
 
     def slow_body() -> Iterator[bytes]:
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\n'
         yield content[: len(content) // 2]
         sent.set()
-        for _ in range(300):  # the rest never comes: the server dies first
-            time.sleep(0.1)
+        while not killed.wait(0.1):  # the rest never comes: the server dies first
             yield b""
         yield content[len(content) // 2:] + b"\r\n--b--\r\n"
 
@@ -186,12 +197,12 @@ def test_server_killed_mid_upload(crash_server: dict[str, Any], start_server: St
     assert sent.wait(30)
     time.sleep(0.5)  # the first half is in the server's temp file
     server.kill()
+    killed.set()
     uploader.join(60)
-    _restart_and_check(start_server, crash_server, None)
+    _restart_and_check(crash_server, None)
 
 
-def test_server_killed_while_storing_datasets(crash_server: dict[str, Any],
-                                              start_server: StartServer) -> None:
+def test_server_killed_while_storing_datasets(crash_server: dict[str, Any]) -> None:
     """Kill while several full-size uploads are being parsed and stored."""
     server: ServerProcess = crash_server["server"]
     payload = TOXIC_EN.read_bytes()
@@ -211,7 +222,7 @@ def test_server_killed_while_storing_datasets(crash_server: dict[str, Any],
     for thread in threads:
         thread.join(60)
     data_dir = Path(server.env["DATA_DIR"])
-    restarted = start_server(data_dir)
+    restarted = crash_server["server"] = start_backend(data_dir)
     listed = _get(restarted, "/datasets")
     finished = [r for r in results if r == 201]
     # Uploads answered 201 before the kill are listed whole; the others are not listed at all.

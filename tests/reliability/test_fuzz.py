@@ -27,6 +27,7 @@ from tests.reliability.conftest import assert_healthy
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES_PER_OPERATION", "60"))
+QUICK_EXAMPLES_PER_OPERATION = 12
 MIN_TOTAL_CASES = 1000
 # Real ids from the bundled defaults, so that cases reach past the 404 of a random id.
 KNOWN_IDS: dict[str, list[str]] = {
@@ -82,7 +83,13 @@ def _operations(schema: Any) -> list[Any]:
     return sorted(operations, key=lambda op: any(d in op.label for d in DESTRUCTIVE))
 
 
-def test_every_operation_conforms_and_never_5xx(start_server: StartServer) -> None:
+@pytest.mark.parametrize("examples", [
+    pytest.param(QUICK_EXAMPLES_PER_OPERATION, id="quick"),
+    pytest.param(EXAMPLES_PER_OPERATION, id="full", marks=pytest.mark.slow),
+])
+def test_every_operation_conforms_and_never_5xx(start_server: StartServer, examples: int
+                                                ) -> None:
+    """The full run (`-m slow`) makes ≥1,000 cases; the quick one in the normal suite ~300."""
     server = start_server(MAX_QUEUED_FITS="4", FIT_TIMEOUT_S="20")
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     operations = _operations(schema)
@@ -97,19 +104,20 @@ def test_every_operation_conforms_and_never_5xx(start_server: StartServer) -> No
             st.tuples(operation.as_strategy(), st.integers(0, 7)).map(
                 lambda pair: _with_known_ids(*pair)),
         )
-        _fuzz(operation.label, strategy, SETTINGS, CHECKS, calls, failures, seconds)
+        _fuzz(operation.label, strategy, settings(SETTINGS, max_examples=examples), CHECKS,
+              calls, failures, seconds)
 
     report = "\n\n".join(f"== {label}\n{error}" for label, error in failures.items())
     assert not failures, report
     total = sum(calls.values())
     print(f"\nfuzzed {total} cases over {len(calls)} operations: {dict(calls)}\n{seconds}")
     assert set(calls) == {op.label for op in operations}
-    assert total >= MIN_TOTAL_CASES, dict(calls)
+    if examples >= EXAMPLES_PER_OPERATION:
+        assert total >= MIN_TOTAL_CASES, dict(calls)
     assert_healthy(server)
 
 
-@pytest.mark.parametrize("mode", ["negative"])
-def test_invalid_input_is_a_documented_4xx(start_server: StartServer, mode: str) -> None:
+def test_invalid_input_is_a_documented_4xx(start_server: StartServer) -> None:
     """Schema-violating requests: a 4xx that the schema documents, never a 5xx."""
     server = start_server()
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
@@ -122,7 +130,7 @@ def test_invalid_input_is_a_documented_4xx(start_server: StartServer, mode: str)
         except Exception:  # an operation without inputs has no negative cases
             continue
         _fuzz(operation.label, strategy,
-              settings(SETTINGS, max_examples=max(10, EXAMPLES_PER_OPERATION // 4)),
+              settings(SETTINGS, max_examples=QUICK_EXAMPLES_PER_OPERATION),
               [not_a_server_error, status_code_conformance, content_type_conformance],
               calls, failures, seconds)
     assert not failures, "\n\n".join(f"== {k}\n{v}" for k, v in failures.items())
@@ -135,6 +143,8 @@ def test_stateful_links(start_server: StartServer) -> None:
     server = start_server(MAX_QUEUED_FITS="4", FIT_TIMEOUT_S="20")
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     machine = schema.as_state_machine()
+    # FastAPI writes no links; schemathesis infers them (fit → task, upload → dataset, ...)
+    assert len(schema.operations_with_incoming_links()) >= 10
 
     class Machine(machine):  # type: ignore[misc, valid-type]
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
