@@ -30,9 +30,9 @@ PROBES = ["you are a wonderful person", "shut up you stupid idiot", "the weather
 def editor(db_server: ServerProcess) -> Any:
     with role_client(db_server, "editor") as client:
         yield client
-        # Keep the shared server under MAX_LOADED_MODELS: unload what the test loaded.
+        # Keep the shared server under MAX_LOADED_MODELS: unload what these tests loaded.
         for model in client.get(MODELS).json():
-            if model["loaded"]:
+            if model["loaded"] and model["name"].startswith(("alias-", "gate-")):
                 assert unload(client, model["id"]).status_code == 200
 
 

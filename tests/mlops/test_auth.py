@@ -24,6 +24,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/datasets/"): "editor",
     ("GET", "/api/v1/datasets/{dataset_id}"): "viewer",
     ("DELETE", "/api/v1/datasets/{dataset_id}"): "editor",
+    ("GET", "/api/v1/datasets/{dataset_id}/download"): "viewer",  # API.md: viewer = GET
     ("GET", "/api/v1/models/"): "viewer",
     ("GET", "/api/v1/models/{model_id}"): "viewer",
     ("POST", "/api/v1/models/fit"): "editor",
