@@ -183,3 +183,24 @@ def test_retrain_errors(db_server: ServerProcess, editor: httpx.Client, small_cs
     assert response.status_code == 422
     with role_client(db_server, "viewer") as viewer:
         assert retrain(viewer, "gate-unpromoted", dataset).status_code == 403
+
+
+def test_alias_errors(db_server: ServerProcess, editor: httpx.Client, small_csv: Path) -> None:
+    model = train(editor, dataset_on(db_server, small_csv)["id"], "alias-errors")
+    assert_error(editor.post(f"{MODELS}/mdl-nobody/promote", json={}), 404, "mdl-nobody")
+    bad_alias = editor.post(f"{MODELS}/{model['id']}/promote", json={"alias": "no/slash"})
+    assert bad_alias.status_code == 422, bad_alias.text
+    staging = promote(editor, model["id"], "staging")
+    assert staging["aliases"] == ["staging"]
+    with role_client(db_server, "viewer") as viewer:
+        for ref in ("alias-errors@production", "nobody@staging"):
+            answer = viewer.post(f"{MODELS}/predict", json={"model_id": ref, "texts": ["x"]})
+            assert_error(answer, 404, ref)
+        # The alias resolves, but its holder is not loaded: 409, as for its id.
+        assert_error(viewer.post(f"{MODELS}/predict", json={
+            "model_id": "alias-errors@staging", "texts": ["x"]}), 409, "load")
+        assert viewer.post(f"{MODELS}/{model['id']}/promote", json={}).status_code == 403
+    # Removing the holder removes its aliases with it.
+    assert editor.delete(f"{MODELS}/{model['id']}").status_code == 200
+    assert_error(editor.post(f"{MODELS}/predict", json={
+        "model_id": "alias-errors@staging", "texts": ["x"]}), 404, "alias-errors@staging")
