@@ -30,4 +30,9 @@ if [ -z "${NLTK_DATA:-}" ] && [ -d ../shared/nltk_data ]; then
   NLTK_DATA="$(cd ../shared/nltk_data && pwd)"
   export NLTK_DATA
 fi
+# The default run includes the slow reliability cases (1,000+ fuzz cases, the 60 s load test);
+# with arguments, pytest gets exactly those (e.g. `-k datasets`, or `-m "not slow"`).
+if [ $# -eq 0 ]; then
+  set -- -m "slow or not slow"
+fi
 python3 -m pytest -q "$@"
