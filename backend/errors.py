@@ -31,6 +31,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": f"storage is not usable ({exc.strerror or type(exc).__name__}); "
              "check that DATA_DIR and MODELS_DIR are writable"},
+            status_code=503,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(request: Request, exc: OperationalError) -> JSONResponse:
+        log.exception("database error on %s %s", request.method, request.url.path)
+        if "disk is full" in str(exc.orig).lower() or "no space" in str(exc.orig).lower():
+            return JSONResponse(
+                {"detail": "the database's disk is full; free space or raise the quota"},
+                status_code=507,
+            )
+        return JSONResponse(
+            {"detail": "the database is not available right now; retry shortly"},
             status_code=503,
         )
 

@@ -194,7 +194,16 @@ class TaskRunner:
                 "the pool was restarted, submit the fit again"
             )
         else:
-            status, error = "failed", f"{type(ended.error).__name__}: {ended.error}"
+            status, error = "failed", describe_failure(ended.error)
         self.registry.update(model_id, status="failed", error=error or "the fit was cancelled")
         self.tasks.finish(task_id, status, error=error)
         log.info("task %s %s: %s", task_id, status, error)
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """A readable reason for a failed fit that names no server paths."""
+    if isinstance(error, OSError):
+        reason = error.strerror or type(error).__name__
+        return (f"the server could not read or write its files ({reason}); "
+                "check free space and permissions of DATA_DIR and MODELS_DIR")
+    return f"{type(error).__name__}: {error}"
