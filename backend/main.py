@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -35,6 +37,28 @@ async def _prepare_defaults(services: Services) -> None:
         services.defaults_error = f"{type(exc).__name__}: {exc}"
 
 
+def _drain_on_shutdown_signal(services: Services) -> None:
+    """Stop claiming queued fits as soon as SIGTERM/SIGINT arrives.
+
+    uvicorn runs the lifespan's shutdown only after open connections drain; a fit claimed in
+    that window would be cut off and then count as failed. uvicorn's own handlers are already
+    installed here, so ours runs first and then hands over to them.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
+
+        def handler(number: int, frame: Any, previous: Any = previous) -> None:
+            services.runner.drain()
+            previous(number, frame)
+
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread (e.g. an app embedded in tests)
+            return
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -48,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     })
     if app.state.tokens.open:
         log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
+    _drain_on_shutdown_signal(services)
     runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
     defaults_task = asyncio.create_task(_prepare_defaults(services), name="default-models")
     try:

@@ -59,6 +59,7 @@ class TaskRunner:
         self._last_heartbeat = 0.0
         self._last_reap = 0.0
         self._stopping = False
+        self._draining = False  # shutting down: finish what runs, claim nothing new
 
     def wake(self) -> None:
         if self._loop is not None:
@@ -74,6 +75,10 @@ class TaskRunner:
                 await asyncio.to_thread(self.tick)
             except Exception:  # one bad tick must not stop the runner for good
                 log.exception("task runner tick failed")
+
+    def drain(self) -> None:
+        """Claim no more queued tasks: they stay queued for the next start."""
+        self._draining = True
 
     def stop(self) -> None:
         self._stopping = True
@@ -107,7 +112,7 @@ class TaskRunner:
                 log.warning("marked tasks of a gone process as failed: %s", failed)
             for hook in self.on_tick:
                 hook()
-        while not self._stopping and self.executor.free_slots() > 0:
+        while not (self._stopping or self._draining) and self.executor.free_slots() > 0:
             # A slot may have freed since the top of this tick: record that fit's end before
             # the next one counts as running, or FIT_WORKERS+1 tasks show `running` at once.
             self._record_ended()
