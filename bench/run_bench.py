@@ -1,0 +1,245 @@
+"""Issue 8 benchmark: our backend vs MLflow's scoring server, in one run on this machine.
+
+    bench/run.sh [options]          (installs wrk and bench/.venv-mlflow, then runs this)
+
+Trains the issue's pipeline in process (raw fit time, predict throughput), serves it with
+`mlflow models serve` from bench/.venv-mlflow and fits the same pipeline through our API,
+loads both servers with wrk, then measures starvation under two fits and memory per model.
+Prints a markdown table and writes it to bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import joblib
+from backend_api import BackendApi, mlflow_predict
+from inprocess import (
+    FIT_REQUEST,
+    InProcessFigures,
+    Split,
+    best_of,
+    load_split,
+    predict_figures,
+    timed_fit,
+)
+from loadgen import BodyFn, LoadResult, mlflow_body, ours_body, run_wrk, write_bodies
+from machine import context_lines, load_average
+from report import Results, render
+from scenarios import (
+    FitRun,
+    Memory,
+    default_model_memory,
+    fit_through_api,
+    load_unload_memory,
+    starvation,
+)
+from servers import MLFLOW_VENV, REPO_ROOT, Server, backend_env, start_backend, start_mlflow
+from sklearn.pipeline import Pipeline
+
+DEFAULT_CSV = REPO_ROOT.parent / "shared" / "data" / "toxic_en.csv"
+BUNDLED_CSV = REPO_ROOT / "backend" / "sample_data" / "toxic_en.csv"
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--csv", type=Path,
+                        default=DEFAULT_CSV if DEFAULT_CSV.exists() else BUNDLED_CSV)
+    parser.add_argument("--duration", type=float, default=15, help="seconds of wrk per case")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of wrk before each")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--fit-repeats", type=int, default=2,
+                        help="raw and API fits each; the fastest counts")
+    parser.add_argument("--fit-workers", type=int, default=2,
+                        help="FIT_WORKERS of the backend, so that two fits run at once")
+    parser.add_argument("--memory-models", type=int, default=50)
+    parser.add_argument("--inprocess-seconds", type=float, default=3)
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench/results/latest.md")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    return parser.parse_args(argv)
+
+
+def save_mlflow_model(pipeline_path: Path, model_dir: Path) -> None:
+    """mlflow.sklearn.save_model, run by the bench venv's python (mlflow lives only there)."""
+    script = REPO_ROOT / "bench" / "mlflow_model.py"
+    subprocess.run([str(MLFLOW_VENV / "bin" / "python"), str(script), str(pipeline_path),
+                    str(model_dir)], check=True, capture_output=True, text=True)
+
+
+def start_servers(work_dir: Path, data_dir: Path, fit_workers: int,
+                  servers: list[Server]) -> tuple[Server, Server]:
+    """MLflow's scoring server and our backend (which trains its default models first)."""
+    mlflow = start_mlflow(work_dir, work_dir / "mlflow-model")
+    servers.append(mlflow)
+    env = backend_env(data_dir, default_models=True, fit_workers=fit_workers)
+    ours = start_backend(work_dir, "backend", env)
+    servers.append(ours)
+    mlflow.wait_until("/ping", timeout_s=300)
+    ours.wait_until("/ready", timeout_s=900)
+    return mlflow, ours
+
+
+def agreement(expected: list[object], got: list[object]) -> str:
+    same = sum(1 for a, b in zip(expected, got, strict=True) if a == b)
+    return f"{same}/{len(expected)}"
+
+
+def load_cases(work_dir: Path, texts: list[str], model_id: str, ours: Server,
+               mlflow: Server) -> list[tuple[str, str, Path | None, int]]:
+    """(key, url, bodies, texts per request) for each wrk run, ours then MLflow per case."""
+    def bodies(name: str, per_request: int, body: BodyFn) -> Path:
+        count = max(1, 1000 // per_request)
+        return write_bodies(work_dir / f"{name}.jsonl", texts, per_request, body, count)
+
+    predict_url, invocations_url = f"{ours.url}/api/v1/models/predict", f"{mlflow.url}/invocations"
+    return [
+        ("ours_1", predict_url, bodies("ours_1", 1, ours_body(model_id)), 1),
+        ("mlflow_1", invocations_url, bodies("mlflow_1", 1, mlflow_body), 1),
+        ("ours_100", predict_url, bodies("ours_100", 100, ours_body(model_id)), 100),
+        ("mlflow_100", invocations_url, bodies("mlflow_100", 100, mlflow_body), 100),
+        ("ours_noop", f"{ours.url}/health", None, 1),
+    ]
+
+
+def run_loads(cases: list[tuple[str, str, Path | None, int]],
+              args: argparse.Namespace) -> dict[str, LoadResult]:
+    options = {"threads": args.threads, "connections": args.connections}
+    loads: dict[str, LoadResult] = {}
+    for key, url, bodies, per_request in cases:
+        if args.warmup > 0:
+            run_wrk(url, bodies, seconds=args.warmup, texts_per_request=per_request, **options)
+        loads[key] = run_wrk(url, bodies, seconds=args.duration, texts_per_request=per_request,
+                             **options)
+        say(f"wrk {key}: {loads[key].req_per_s:,.0f} req/s, p99 {loads[key].p99_ms:.1f} ms, "
+            f"{loads[key].errors} errors")
+    return loads
+
+
+def upload_copies(api: BackendApi, model_id: str, count: int) -> list[str]:
+    """`count` distinct models holding the bench pipeline (uploaded skops copies of it)."""
+    payload = api.download(model_id)
+    return [api.upload_model(payload, f"bench-memory-{i}")["id"] for i in range(count)]
+
+
+def measure_memory(work_dir: Path, data_dir: Path, model_ids: list[str], text: str,
+                   servers: list[Server]) -> Memory:
+    """A fresh backend on the same data, nothing preloaded: RSS per model, then the models
+    of `model_ids` loaded and unloaded one after another."""
+    env = backend_env(data_dir, default_models=False, fit_workers=1)
+    backend = start_backend(work_dir, "backend-memory", env)
+    servers.append(backend)
+    backend.wait_until("/ready", timeout_s=300)
+    api = BackendApi(backend.url)
+    try:
+        default_ids = [m["id"] for m in api.client.get("/api/v1/models").json() if m["is_default"]]
+        base, per_default = default_model_memory(backend, api, text, sorted(default_ids))
+        before, first, checkpoints = load_unload_memory(backend, api, model_ids, text)
+    finally:
+        api.close()
+        backend.stop()
+    return Memory(base, per_default, first, len(model_ids), before, checkpoints[-1][1],
+                  checkpoints)
+
+
+def measure_inprocess(pipeline: Pipeline, split: Split, fit_s: float,
+                      args: argparse.Namespace) -> InProcessFigures:
+    figures = predict_figures(pipeline, split.test_texts, fit_s, args.inprocess_seconds)
+    say(f"in-process: {figures.calls_per_s_1:,.0f} calls/s, {figures.texts_per_s_100:,.0f} "
+        f"and {figures.texts_per_s_10k:,.0f} texts/s")
+    return figures
+
+
+def measure_fits(api: BackendApi, dataset_id: str, split: Split, first_raw_s: float,
+                 repeats: int) -> tuple[list[FitRun], float]:
+    """API fits, each followed by a raw fit in this process (so that both see about the
+    same machine); the fastest raw fit counts."""
+    runs, raw = [], [first_raw_s]
+    for _ in range(max(1, repeats)):
+        runs.append(fit_through_api(api, dataset_id, "bench-pipeline", FIT_REQUEST))
+        raw.append(timed_fit(split)[1])
+    say("API fits: " + ", ".join(f"{run.wall_s:.2f} s" for run in runs) + "; raw fits: "
+        + ", ".join(f"{seconds:.2f} s" for seconds in raw))
+    return runs, min(raw)
+
+
+def check_predictions(pipeline: Pipeline, texts: list[str], api: BackendApi, model_id: str,
+                      mlflow: Server) -> dict[str, str]:
+    expected = pipeline.predict(texts).tolist()
+    return {"ours": agreement(expected, api.predict(model_id, texts)),
+            "MLflow": agreement(expected, mlflow_predict(mlflow.url, texts))}
+
+
+def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Results:
+    load_at_start = load_average()
+    split = load_split(args.csv)
+    pipeline, fit_s = timed_fit(split)
+    say(f"raw fit {fit_s:.2f} s on {len(split.train_texts)} rows")
+    figures = measure_inprocess(pipeline, split, fit_s, args)
+    joblib.dump(pipeline, work_dir / "pipeline.joblib")
+    save_mlflow_model(work_dir / "pipeline.joblib", work_dir / "mlflow-model")
+    data_dir = work_dir / "data"
+    mlflow, ours = start_servers(work_dir, data_dir, args.fit_workers, servers)
+    say("both servers ready")
+    api = BackendApi(ours.url)
+    dataset = api.upload_dataset(args.csv, "toxic_en")
+    fits, raw_fit_s = measure_fits(api, dataset["id"], split, fit_s, args.fit_repeats)
+    model_id = fits[0].model_id
+    api.load(model_id)
+    agreements = check_predictions(pipeline, split.test_texts[:500], api, model_id, mlflow)
+    loads = run_loads(load_cases(work_dir, split.test_texts, model_id, ours, mlflow), args)
+    mlflow_rss = mlflow.rss_bytes()
+    mlflow.stop()
+    figures = best_of(figures, measure_inprocess(pipeline, split, raw_fit_s, args))
+    options = {"threads": args.threads, "connections": args.connections,
+               "seconds": args.duration}
+    starved = starvation(api, f"{ours.url}/api/v1/models/predict", dataset["id"],
+                         work_dir / "ours_1.jsonl", options)
+    say(f"starvation: p99 {starved.load.p99_ms:.1f} ms, fits ran {starved.coverage:.0%}")
+    copies = upload_copies(api, model_id, args.memory_models)
+    say(f"{len(copies)} copies of the model uploaded for the memory case")
+    api.close()
+    ours.stop()
+    memory = measure_memory(work_dir, data_dir, copies, split.test_texts[0], servers)
+    say(f"memory: growth {memory.growth:+.1%}")
+    context = context_lines(args, len(split.train_texts), load_at_start, agreements)
+    return Results(context, loads, figures, fits, starved, memory, mlflow_rss,
+                   train_rows=len(split.train_texts))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work_dir = Path(tempfile.mkdtemp(prefix="toxiclf-bench-"))
+    servers: list[Server] = []
+    try:
+        results = run(args, work_dir, servers)
+    except Exception:
+        print(f"bench failed; logs kept in {work_dir}", file=sys.stderr)
+        args.keep = True
+        raise
+    finally:
+        for server in servers:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    text = render(results)
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    say(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
