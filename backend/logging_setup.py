@@ -10,7 +10,8 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 
 
-def configure_logging(log_dir: Path, level: str) -> None:
+def configure_logging(log_dir: Path, level: str, access_log: bool = True) -> None:
+    logging.getLogger("uvicorn.access").disabled = not access_log
     root = logging.getLogger()
     if getattr(root, "_toxiclf_configured", False):
         return

