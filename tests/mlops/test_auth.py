@@ -51,8 +51,12 @@ UNKNOWN_TOKEN = "x-tok-000-unknown"
 
 @pytest.fixture(scope="module")
 def matrix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server of its own: the matrix calls remove_all and deletes as admin."""
-    server = start_auth_server(tmp_path_factory.mktemp("matrix"), **NO_DEFAULTS)
+    """A server of its own: the matrix calls remove_all and deletes as admin.
+
+    Its access log is on, so that the token check also covers uvicorn's line per request.
+    """
+    server = start_auth_server(tmp_path_factory.mktemp("matrix"), ACCESS_LOG="true",
+                               **NO_DEFAULTS)
     yield server
     server.stop()
 
