@@ -6,6 +6,7 @@ result is a plain dataclass, and the artifact is written straight to its final p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
@@ -144,6 +145,7 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
 # function submitted to the pool.
 
 _progress_queue: Any = None
+FIT_NICENESS = 10
 
 
 def init_worker(progress_queue: Any, parent_pid: int) -> None:
@@ -159,6 +161,9 @@ def init_worker(progress_queue: Any, parent_pid: int) -> None:
     # shutdown, and orphaned workers exit on their own (below).
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Fits are batch work: when cores are short, the server answering predictions goes first.
+    with contextlib.suppress(OSError):
+        os.nice(FIT_NICENESS)
 
     def watch_parent() -> None:
         while True:
