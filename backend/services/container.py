@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import Database
+from backend.filelock import file_lock
 from backend.services.datasets import DatasetService
-from backend.services.defaults import DefaultModels
+from backend.services.defaults import DefaultModels, defaults_lock_path
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
 from backend.services.models import ModelService
@@ -86,11 +87,14 @@ def recover_after_restart(services: Services) -> None:
     if failed:
         log.warning("tasks interrupted by a restart are now failed: %s", failed)
     services.datasets.clean_partial_uploads()
-    if services.tasks.has_running():
-        return  # another live process may be writing an artifact right now
-    known = {m.id for m in services.registry.list() if m.status == "trained"}
-    for path in services.settings.artifacts_dir.iterdir():
-        stem = path.name.removesuffix(".skops")
-        if path.name.startswith(".") or (path.suffix == ".skops" and stem not in known):
-            log.info("removing leftover model file %s", path.name)
-            path.unlink(missing_ok=True)
+    # Another process may be writing the default models (under this lock) or a fit's
+    # artifact (a running task) right now: their files have no trained record yet.
+    with file_lock(defaults_lock_path(services.settings)):
+        if services.tasks.has_running():
+            return
+        known = {m.id for m in services.registry.list() if m.status == "trained"}
+        for path in services.settings.artifacts_dir.iterdir():
+            stem = path.name.removesuffix(".skops")
+            if path.name.startswith(".") or (path.suffix == ".skops" and stem not in known):
+                log.info("removing leftover model file %s", path.name)
+                path.unlink(missing_ok=True)

@@ -23,6 +23,13 @@ log = logging.getLogger(__name__)
 
 SAMPLE_CSV = Path(__file__).resolve().parent.parent / "sample_data" / "toxic_en.csv"
 SAMPLE_DATASET_ID = "sample-toxic-en"
+
+
+def defaults_lock_path(settings: Settings) -> Path:
+    """The lock held while default models are prepared (and leftover files are cleaned)."""
+    return settings.data_dir / ".defaults.lock"
+
+
 DEFAULT_VECTORIZER = {"type": "tfidf", "ngram_range": [1, 2], "min_df": 2, "sublinear_tf": True}
 
 
@@ -52,7 +59,7 @@ class DefaultModels:
 
     def ensure(self) -> None:
         """Make sure every default model is trained, verified, marked loaded and cached."""
-        with file_lock(self.settings.data_dir / ".defaults.lock"):
+        with file_lock(defaults_lock_path(self.settings)):
             dataset = self._sample_dataset()
             missing = [spec for spec in DEFAULT_SPECS if not self._usable(spec)]
             if missing:
