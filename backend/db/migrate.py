@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import text
 
 from backend.db.session import Database
-from backend.filelock import file_lock
+from backend.files import file_lock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PG_LOCK_KEY = 7_236_011  # any constant: serializes migrations of servers on several hosts

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import skops.io as sio
+
+from backend.files import atomic_file
 
 # Beyond skops' own default trust list (scikit-learn estimators, numpy and scipy containers)
 # nothing is trusted: a file naming any other type or function is refused before loading.
@@ -31,23 +31,9 @@ def sha256_file(path: Path) -> str:
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> str:
-    """Write `payload` to `path` via temp file, fsync and rename; return its sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Write `payload` to `path` atomically; return its sha256."""
+    with atomic_file(path) as handle:
+        handle.write(payload)
     return hashlib.sha256(payload).hexdigest()
 
 

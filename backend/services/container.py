@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import Database
-from backend.filelock import file_lock
+from backend.files import file_lock
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels, defaults_lock_path
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from backend.db.models import DatasetRow
 from backend.db.session import Database
 from backend.errors import DatasetNotFound, PayloadTooLarge
+from backend.files import atomic_file
 from backend.ml.training import read_dataset
 from backend.schemas.datasets import DatasetInfo
 from backend.services.csv_import import ImportedTable, import_csv
@@ -152,16 +153,7 @@ class DatasetService:
 
 
 def write_frame_atomically(frame: pd.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_file(target, "w", encoding="utf-8", newline="") as handle:
+        frame.to_csv(handle, index=False)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.db.models import ModelRow
 from backend.errors import AppError, DatasetNotFound, ModelNotFound
-from backend.filelock import file_lock
+from backend.files import file_lock
 from backend.ml.params import validate_params, validate_vectorizer
 from backend.ml.training import FitJob, fit_quietly
 from backend.services.datasets import DatasetService
