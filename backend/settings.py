@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     max_json_body_mb: float = Field(64, gt=0)
     # Micro-batching of concurrent predictions for one model (see services/batching.py).
     batch_max_size: int = Field(512, ge=1)
-    batch_max_wait_ms: float = Field(2.0, ge=0)
+    # 0: no deliberate wait, batches form behind the running call; measured on 2 cores with
+    # 8 clients, a 2 ms window cut single-text throughput by ~20% and helped nothing.
+    batch_max_wait_ms: float = Field(0.0, ge=0)
     max_loaded_models: int = Field(10, ge=1)
     max_queued_fits: int = Field(32, ge=1)
     fit_timeout_s: float = Field(1800, gt=0)

@@ -27,7 +27,7 @@ class LoadedModel:
     """A pipeline ready to serve, with the micro-batcher its predictions go through."""
 
     def __init__(self, model_id: str, pipeline: Any, classes: list[Any], sha256: str | None,
-                 batching: tuple[int, float] = (512, 0.002)) -> None:
+                 batching: tuple[int, float] = (512, 0.0)) -> None:
         self.model_id = model_id
         self.pipeline = pipeline
         self.classes = classes
@@ -61,7 +61,7 @@ def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:
 
 
 class InferenceSpace:
-    def __init__(self, models_dir: Path, batching: tuple[int, float] = (512, 0.002)) -> None:
+    def __init__(self, models_dir: Path, batching: tuple[int, float] = (512, 0.0)) -> None:
         self.models_dir = models_dir
         self.batching = batching
         self._models: dict[str, LoadedModel] = {}
