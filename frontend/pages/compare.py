@@ -114,7 +114,8 @@ if result and result["evaluations"]:
                 **{
                     key: value
                     for key, value in (item.get("metrics") or {}).items()
-                    if isinstance(value, int | float)
+                    # Scores only: counts and the positive label are not metrics to compare.
+                    if isinstance(value, float) and key != "positive_label"
                 },
             }
             for item in evaluations
