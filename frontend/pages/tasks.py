@@ -102,9 +102,18 @@ def render_tasks(was_active: bool) -> None:
             with st.expander(f"❌ {task.get('kind')} {task.get('model_id')} · {task['id']}"):
                 st.code(task["error"], language=None)
     for task in tasks:
-        if task.get("result") and task.get("kind") == "retrain":
-            with st.expander(f"Retrain result · {task['id']}"):
-                st.json(task["result"])
+        result = task.get("result") or {}
+        if task.get("kind") == "retrain" and "decision" in result:
+            metric = result.get("metric", "")
+            challenger = (result.get("challenger") or {}).get("score")
+            champion = (result.get("champion") or {}).get("score")
+            with st.expander(
+                f"Retrain {result.get('alias', '')}: **{result['decision']}** — challenger "
+                f"{metric} {challenger:.4f} vs champion {champion:.4f} · {task['id']}"
+                if isinstance(challenger, float) and isinstance(champion, float)
+                else f"Retrain result: {result['decision']} · {task['id']}"
+            ):
+                st.json(result)
 
 
 st.title("Tasks")

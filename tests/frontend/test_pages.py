@@ -370,3 +370,23 @@ def test_unreachable_backend_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
         assert any(f"unreachable at {url}" in message for message in messages), (page, messages)
     # Failures are logged to LOG_DIR/frontend.log as well as stdout.
     assert f"Backend unreachable at {url}" in (tmp_path / "frontend.log").read_text()
+
+
+def test_tasks_page_summarises_a_retrain_decision(
+    app: AppTest, seeded: dict[str, Any], backend: ServerProcess
+) -> None:
+    with http(backend) as client:
+        model_id = seeded["model_id"]
+        name = client.get(f"/api/v1/models/{model_id}").raise_for_status().json()["name"]
+        client.post(f"/api/v1/models/{model_id}/promote", json={"alias": "production"}
+                    ).raise_for_status()
+        accepted = client.post("/api/v1/models/retrain", json={
+            "name": name, "dataset_id": seeded["dataset"]["id"], "min_improvement": 0.5,
+        }).raise_for_status().json()
+        task = wait_task(client, accepted["task_id"])
+    assert task["status"] == "succeeded", task
+    open_page(app, "tasks")
+    labels = [expander.label for expander in app.expander]
+    summary = [label for label in labels if accepted["task_id"] in label and "Retrain" in label]
+    assert summary, labels
+    assert "**kept**" in summary[0] and "challenger f1" in summary[0]
