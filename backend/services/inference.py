@@ -38,13 +38,6 @@ class LoadedModel:
         self.batcher = MicroBatcher(self._compute, _split, max_size=max_size,
                                     max_wait_s=max_wait_s)
 
-    def predict(self, texts: list[str]) -> list[Any]:
-        return np.asarray(self.pipeline.predict(texts)).tolist()
-
-    def scores(self, texts: list[str]) -> tuple[str, list[list[float]]]:
-        kind, matrix = score_matrix(self.pipeline, texts)
-        return kind, matrix.tolist()
-
     def _compute(self, kind: str, texts: list[str]) -> Any:
         # numpy output here; rows are cut per caller before any conversion to Python lists.
         # The pipeline was validated when it was fitted; re-checking its parameters and the
