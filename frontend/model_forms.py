@@ -44,17 +44,19 @@ MODEL_TYPES: dict[str, str] = {
     "sgd": "SGD linear classifier",
 }
 
+_C = ParamSpec(
+    "C",
+    "float",
+    1.0,
+    "Inverse regularisation strength (> 0)",
+    minimum=0.0,
+    min_exclusive=True,
+    step=0.1,
+)
+
 MODEL_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
     "logreg": (
-        ParamSpec(
-            "C",
-            "float",
-            1.0,
-            "Inverse regularisation strength (> 0)",
-            minimum=0.0,
-            min_exclusive=True,
-            step=0.1,
-        ),
+        _C,
         _MAX_ITER,
         _CLASS_WEIGHT,
         ParamSpec(
@@ -74,15 +76,7 @@ MODEL_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
         ParamSpec("norm", "bool", False, "Second normalisation of the weights"),
     ),
     "svc": (
-        ParamSpec(
-            "C",
-            "float",
-            1.0,
-            "Inverse regularisation strength (> 0)",
-            minimum=0.0,
-            min_exclusive=True,
-            step=0.1,
-        ),
+        _C,
         _MAX_ITER,
         _CLASS_WEIGHT,
     ),
