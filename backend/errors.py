@@ -27,6 +27,7 @@ Services raise these; `install_error_handlers` turns them into `{"detail": ...}`
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
@@ -130,40 +131,35 @@ class InsufficientStorage(AppError):
     status_code = 507
 
 
+def _respond(exc: AppError) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return _respond(exc)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         # A full or read-only disk is the operator's to fix: say so instead of a bare 500.
-        import errno
-
         log.exception("storage error on %s %s", request.method, request.url.path)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return JSONResponse(
-                {"detail": "the server's disk is full; free space or raise the quota"},
-                status_code=507,
-            )
-        return JSONResponse(
-            {"detail": f"storage is not usable ({exc.strerror or type(exc).__name__}); "
-             "check that DATA_DIR and MODELS_DIR are writable"},
-            status_code=503,
-        )
+            return _respond(InsufficientStorage(
+                "the server's disk is full; free space or raise the quota"))
+        return _respond(ServiceUnavailable(
+            f"storage is not usable ({exc.strerror or type(exc).__name__}); "
+            "check that DATA_DIR and MODELS_DIR are writable"))
 
     @app.exception_handler(OperationalError)
     async def _database_error(request: Request, exc: OperationalError) -> JSONResponse:
         log.exception("database error on %s %s", request.method, request.url.path)
-        if "disk is full" in str(exc.orig).lower() or "no space" in str(exc.orig).lower():
-            return JSONResponse(
-                {"detail": "the database's disk is full; free space or raise the quota"},
-                status_code=507,
-            )
-        return JSONResponse(
-            {"detail": "the database is not available right now; retry shortly"},
-            status_code=503,
-        )
+        reason = str(exc.orig).lower()
+        if "disk is full" in reason or "no space" in reason:
+            return _respond(InsufficientStorage(
+                "the database's disk is full; free space or raise the quota"))
+        return _respond(ServiceUnavailable(
+            "the database is not available right now; retry shortly"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
