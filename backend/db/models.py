@@ -70,6 +70,8 @@ class ModelRow(Base):
     python_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Binary models: the cut on the positive class's score; None decides by the largest score.
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AliasRow(Base):

@@ -1,4 +1,5 @@
-"""Classification metrics on a held-out split: accuracy, precision, recall, f1, roc_auc."""
+"""Classification metrics on a held-out split: accuracy, precision, recall, f1, roc_auc,
+macro F1 and per-class figures, and for binary models average precision and the PR curve."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
+    average_precision_score,
     confusion_matrix,
     f1_score,
+    precision_recall_curve,
+    precision_recall_fscore_support,
     precision_score,
     recall_score,
     roc_auc_score,
@@ -21,9 +25,14 @@ def _finite(value: float) -> float | None:
 
 
 def compute_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any
+    y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Binary metrics take `positive` as the positive class; more classes use macro averages."""
+    """Binary metrics take `positive` as the positive class; more classes use macro averages.
+
+    `threshold` is the binary model's decision threshold that produced `y_pred`; it is
+    recorded beside the figures it explains.
+    """
     y_true = np.asarray(y_true)
     metrics: dict[str, Any] = {"accuracy": float(accuracy_score(y_true, y_pred))}
     binary = len(classes) == 2
@@ -34,10 +43,57 @@ def compute_metrics(
     metrics["recall"] = float(recall_score(y_true, y_pred, zero_division=0, **averaging))
     metrics["f1"] = float(f1_score(y_true, y_pred, zero_division=0, **averaging))
     metrics["roc_auc"] = _roc_auc(y_true, scores, classes, positive)
+    metrics["macro_f1"] = float(
+        f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+    )
+    metrics["per_class"] = per_class(y_true, y_pred, classes)
     metrics["n_test"] = int(len(y_true))
     if binary:
         metrics["positive_label"] = positive
+        metrics["average_precision"] = _average_precision(y_true, scores, classes, positive)
+        if threshold is not None:
+            metrics["threshold"] = float(threshold)
     return metrics
+
+
+def per_class(y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any]) -> dict[str, Any]:
+    """`{"<label>": {"precision", "recall", "f1", "support"}}` for every class the model knows."""
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    return {
+        str(cls): {
+            "precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, cls in enumerate(classes)
+    }
+
+
+def _average_precision(
+    y_true: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any
+) -> float | None:
+    truth = np.asarray(y_true) == positive
+    if truth.all() or not truth.any():
+        return None
+    return _finite(average_precision_score(truth, scores[:, classes.index(positive)]))
+
+
+def pr_points(
+    y_true: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any
+) -> dict[str, list[float]]:
+    """Precision-recall curve of the positive class; the three lists have one point per
+    threshold (the curve's closing point at recall 0 has none and is left out)."""
+    truth = np.asarray(y_true) == positive
+    if truth.all() or not truth.any():
+        return {"precision": [], "recall": [], "thresholds": []}
+    precision, recall, thresholds = precision_recall_curve(
+        truth, scores[:, classes.index(positive)]
+    )
+    return {
+        "precision": precision[:-1].tolist(), "recall": recall[:-1].tolist(),
+        "thresholds": thresholds.tolist(),
+    }
 
 
 def _roc_auc(y_true: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any) -> Any:

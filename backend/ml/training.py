@@ -23,8 +23,9 @@ from threadpoolctl import threadpool_limits
 
 from backend.ml.artifacts import save_pipeline
 from backend.ml.metrics import compute_metrics
-from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
+from backend.ml.pipeline import build_classifier, build_vectorizer
 from backend.ml.search import grid_search
+from backend.ml.threshold import decide, tune_on_training
 
 ProgressFn = Callable[[float, str], None]
 
@@ -46,6 +47,7 @@ class FitJob:
     extra_dataset_paths: tuple[str, ...] = ()
     search: dict[str, Any] | None = None  # {"param_grid", "cv", "scoring"}: a grid search
     joblib_backend: str | None = None  # "ray" when the fit runs on a Ray cluster
+    tune_threshold: bool = False  # binary: choose the cut maximising F1 on held-out folds
 
 
 @dataclass
@@ -56,6 +58,7 @@ class FitOutcome:
     sklearn_version: str = sklearn.__version__
     python_version: str = platform.python_version()
     timings: dict[str, float] = field(default_factory=dict)
+    threshold: float | None = None  # binary models' tuned decision threshold; None = default
 
 
 def read_dataset(path: str, label_kind: str) -> pd.DataFrame:
@@ -118,14 +121,17 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
             classifier, features, y_train, job.search, classes, positive, job.random_state,
             job.joblib_backend,
         )
+    classes = np.asarray(classifier.classes_).tolist()
+    threshold = None
+    if job.tune_threshold and len(classes) == 2:
+        progress(0.7, "tuning threshold")
+        threshold = tune_on_training(classifier, features, y_train, positive, job.random_state)
     timings["fitting"] = time.perf_counter() - mark
     pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
 
     progress(0.8, "evaluating")
     mark = time.perf_counter()
-    classes = np.asarray(classifier.classes_).tolist()
-    _, scores = score_matrix(pipeline, x_test)
-    metrics = compute_metrics(y_test, pipeline.predict(x_test), scores, classes, positive)
+    metrics = evaluate_split(pipeline, x_test, y_test, classes, positive, threshold)
     metrics["n_train"] = len(x_train)
     if search_summary is not None:
         metrics["search"] = search_summary
@@ -137,7 +143,17 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     timings["saving"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     progress(1.0, "saving")
-    return FitOutcome(metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings)
+    return FitOutcome(metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
+                      threshold=threshold)
+
+
+def evaluate_split(
+    pipeline: Any, texts: list[str], truth: np.ndarray, classes: list[Any], positive: Any,
+    threshold: float | None,
+) -> dict[str, Any]:
+    """Metrics of `pipeline` on labelled texts, deciding binary labels by the threshold in use."""
+    scores, predictions, cut = decide(pipeline, texts, classes, positive, threshold)
+    return compute_metrics(truth, predictions, scores, classes, positive, threshold=cut)
 
 
 # --- worker-process plumbing -------------------------------------------------------------

@@ -60,6 +60,10 @@ class FitRequest(BaseModel):
     search: SearchSpec | None = Field(
         None, description="grid search over params; the best candidate becomes the model"
     )
+    tune_threshold: bool = Field(
+        False, description="binary models: set the decision threshold that maximises F1 on "
+        "out-of-fold scores of the training split (model_type auto always does)"
+    )
 
     @model_validator(mode="after")
     def _validate_hyperparameters(self) -> FitRequest:
@@ -114,6 +118,12 @@ class RocCurve(BaseModel):
     thresholds: list[float]
 
 
+class PrCurve(BaseModel):
+    precision: list[float]
+    recall: list[float]
+    thresholds: list[float]
+
+
 class EvaluateResponse(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
@@ -122,6 +132,7 @@ class EvaluateResponse(BaseModel):
     classes: list[Label]
     metrics: dict[str, Any]
     roc: RocCurve
+    pr: PrCurve | None = Field(None, description="precision-recall curve (binary models)")
     confusion_matrix: list[list[int]]
 
 

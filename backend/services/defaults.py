@@ -120,4 +120,5 @@ class DefaultModels:
                 metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
                 artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
                 sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
+                threshold=outcome.threshold,
             ))

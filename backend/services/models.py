@@ -28,9 +28,10 @@ from backend.ml.artifacts import (
     loads_trusted,
     save_pipeline,
 )
-from backend.ml.metrics import compute_metrics, confusion, roc_points
+from backend.ml.metrics import compute_metrics, confusion, pr_points, roc_points
 from backend.ml.params import VectorizerParams
-from backend.ml.pipeline import CLASSIFIERS, score_matrix
+from backend.ml.pipeline import CLASSIFIERS
+from backend.ml.threshold import decide
 from backend.ml.training import FitJob, positive_class
 from backend.schemas.models import (
     EvaluateResponse,
@@ -91,6 +92,7 @@ class ModelService:
             positive_label=positive_label, extra_dataset_paths=tuple(dataset_paths[1:]),
             search=request.search.model_dump() if request.search else None,
             joblib_backend="ray" if self.settings.fit_executor == "ray" else None,
+            tune_threshold=request.tune_threshold,
         )
         if request.search is not None and kind == "fit":
             kind = "search"
@@ -211,15 +213,16 @@ class ModelService:
             )
         texts = frame["text"].tolist()
         truth = frame["label"].to_numpy()
-        _kind, scores = score_matrix(pipeline, texts)
-        predictions = np.asarray(pipeline.predict(texts))
         positive = positive_class(
             classes, self.datasets.positive_label(dataset) or row.metrics.get("positive_label")
         )
+        scores, predictions, cut = decide(pipeline, texts, classes, positive, row.threshold)
+        binary = len(classes) == 2
         return EvaluateResponse(
             model_id=row.id, dataset_id=dataset_id, classes=classes,
-            metrics=compute_metrics(truth, predictions, scores, classes, positive),
+            metrics=compute_metrics(truth, predictions, scores, classes, positive, threshold=cut),
             roc=roc_points(truth, scores, classes, positive),  # type: ignore[arg-type]
+            pr=pr_points(truth, scores, classes, positive) if binary else None,  # type: ignore[arg-type]
             confusion_matrix=confusion(truth, predictions, classes),
         )
 

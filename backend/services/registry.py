@@ -128,10 +128,13 @@ def to_info(row: ModelRow, aliases: list[str]) -> ModelInfo:
             f"made with scikit-learn {row.sklearn_version}, this server runs "
             f"{sklearn.__version__}; predictions may differ"
         )
+    metrics = dict(row.metrics or {})
+    if row.threshold is not None and len(row.classes or []) == 2:
+        metrics["threshold"] = row.threshold  # the stored cut is the one predict uses
     return ModelInfo(
         id=row.id, name=row.name, version=row.version, model_type=row.model_type,
         params=row.params, vectorizer=row.vectorizer, status=row.status,  # type: ignore[arg-type]
-        loaded=row.loaded, is_default=row.is_default, aliases=aliases, metrics=row.metrics or {},
+        loaded=row.loaded, is_default=row.is_default, aliases=aliases, metrics=metrics,
         classes=row.classes or [], dataset_id=row.dataset_id, error=row.error,
         sklearn_version=row.sklearn_version, python_version=row.python_version,
         warnings=warnings, created_at=row.created_at,

@@ -169,7 +169,7 @@ class TaskRunner:
                 model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
                 artifact_path=Path(job.artifact_path).name,
                 artifact_sha256=outcome.artifact_sha256, sklearn_version=outcome.sklearn_version,
-                python_version=outcome.python_version, error=None,
+                python_version=outcome.python_version, error=None, threshold=outcome.threshold,
             )
             result: dict[str, Any] = {"metrics": outcome.metrics, "timings": outcome.timings}
             finisher = self.finishers.get(row.kind)

@@ -6,6 +6,9 @@ Revises: 0002
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -13,8 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("models", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("threshold", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("models", schema=None) as batch_op:
+        batch_op.drop_column("threshold")
