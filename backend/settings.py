@@ -10,11 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["viewer", "editor", "admin"]
 ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
+# Shorter tokens can be guessed; the start-up check names the offending entry's role.
+MIN_TOKEN_LENGTH = 16
 
 
 def _default_fit_workers() -> int:
@@ -106,19 +108,44 @@ class Settings(BaseSettings):
     def tokens_by_role(self) -> dict[str, str]:
         """Map token → role from `API_TOKENS` (`role:token,role:token`)."""
         roles: dict[str, str] = {}
-        for pair in filter(None, (p.strip() for p in self.api_tokens.split(","))):
+        pairs = filter(None, (p.strip() for p in self.api_tokens.split(",")))
+        for position, pair in enumerate(pairs, start=1):
             role, sep, token = pair.partition(":")
             if not sep or role not in ROLE_RANK or not token:
                 raise ValueError(
                     "API_TOKENS must be comma-separated role:token pairs with role in "
-                    f"viewer/editor/admin; got an entry starting with {pair[:8]!r}"
+                    f"viewer/editor/admin; entry {position} is not one"
                 )
             if token.lower() in {"changeme", "change-me", "secret", "token"}:
                 raise ValueError("API_TOKENS holds a placeholder token; set a real secret")
+            if len(token) < MIN_TOKEN_LENGTH:
+                raise ValueError(
+                    f"API_TOKENS: entry {position} (role {role}) has a token of {len(token)} "
+                    f"characters; every token needs at least {MIN_TOKEN_LENGTH} "
+                    "(e.g. openssl rand -hex 32)"
+                )
+            if token in roles:
+                # The same secret under two roles would silently take the last one.
+                raise ValueError(
+                    f"API_TOKENS: entry {position} repeats a token already listed (as "
+                    f"{roles[token]}; here as {role}); "
+                    "tokens must be unique"
+                )
             roles[token] = role
         return roles
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or exit with one line per problem.
+
+    pydantic's own message would echo the input values, and with them the API tokens.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise SystemExit(f"refusing to start, invalid settings: {problems}") from None

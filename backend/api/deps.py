@@ -70,6 +70,12 @@ async def caller_role(request: Request) -> str:
     return table.role_of(request.headers.get("authorization", ""))
 
 
+async def service_is_open(request: Request) -> bool:
+    """True when no token is configured: every caller acts as admin."""
+    table: TokenTable = request.app.state.tokens
+    return table.open
+
+
 def require(role: str) -> Callable[..., Awaitable[str]]:
     async def check(actual: Annotated[str, Depends(caller_role)]) -> str:
         return check_role(actual, role)

@@ -7,11 +7,16 @@ The models router comes first so that predictions match early.
 
 from fastapi import APIRouter, FastAPI
 
-from backend.api.v1 import datasets, models, ops, predictions, tasks
+from backend.api.v1 import datasets, models, ops, predictions, tasks, whoami
 from backend.schemas.common import ERROR_RESPONSES
 
 ROUTERS: tuple[APIRouter, ...] = (
-    models.router, ops.router, datasets.router, tasks.router, predictions.router,
+    models.router,
+    ops.router,
+    datasets.router,
+    tasks.router,
+    predictions.router,
+    whoami.router,
 )
 
 

@@ -16,7 +16,8 @@ from tests.conftest import TOXIC_EN
 from tests.databases import fresh_postgres_database
 from tests.servers import ServerProcess, start_backend
 
-TOKENS = {"viewer": "v-tok-123", "editor": "e-tok-456", "admin": "a-tok-789"}
+TOKENS = {"viewer": "v-tok-123-viewer-4f1c", "editor": "e-tok-456-editor-9a2d",
+          "admin": "a-tok-789-admin-77e0b"}
 API_TOKENS = ",".join(f"{role}:{token}" for role, token in TOKENS.items())
 ROLES = tuple(TOKENS)
 

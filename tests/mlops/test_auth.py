@@ -44,6 +44,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/tasks/{task_id}"): "viewer",
     ("POST", "/api/v1/tasks/{task_id}/cancel"): "editor",
     ("GET", "/api/v1/predictions/"): "viewer",
+    ("GET", "/api/v1/whoami"): "viewer",
 }
 RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 UNKNOWN_TOKEN = "x-tok-000-unknown"

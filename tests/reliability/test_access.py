@@ -45,6 +45,7 @@ MIN_ROLE: dict[str, str | None] = {
     "GET /api/v1/tasks/": "viewer", "GET /api/v1/tasks/{task_id}": "viewer",
     "POST /api/v1/tasks/{task_id}/cancel": "editor",
     "GET /api/v1/predictions/": "viewer",
+    "GET /api/v1/whoami": "viewer",
 }
 LOWER = {"viewer": None, "editor": "viewer", "admin": "editor"}
 # Ids and names that try to leave their directory or smuggle a NUL byte.
