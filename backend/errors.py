@@ -17,6 +17,7 @@
     │   ├── TooManyLoaded
     │   └── TaskAlreadyEnded
     ├── PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415)
     ├── Unprocessable (422)
     ├── QueueFull (429)
     ├── ServiceUnavailable (503)
@@ -30,8 +31,9 @@ from __future__ import annotations
 import errno
 import logging
 
+import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,10 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+
+
 class Unprocessable(AppError):
     status_code = 422
 
@@ -131,39 +137,53 @@ class InsufficientStorage(AppError):
     status_code = 507
 
 
-def _respond(exc: AppError) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+def as_app_error(exc: Exception) -> AppError:
+    """The typed error any exception answers as: the one mapping every layer uses.
+
+    The FastAPI handlers, the fast predict path and the body-size middleware all answer
+    through this, so a given failure gets the same status and `detail` on every path.
+    """
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, OSError):
+        # A full or read-only disk is the operator's to fix: say so instead of a bare 500.
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return InsufficientStorage("the server's disk is full; free space or raise the quota")
+        return ServiceUnavailable(
+            f"storage is not usable ({exc.strerror or type(exc).__name__}); "
+            "check that DATA_DIR and MODELS_DIR are writable"
+        )
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).lower()
+        if "disk is full" in reason or "no space" in reason:
+            return InsufficientStorage("the database's disk is full; free space or raise the quota")
+        return ServiceUnavailable("the database is not available right now; retry shortly")
+    return AppError("internal error; the server log has the details")
+
+
+def error_payload(exc: Exception) -> tuple[int, bytes]:
+    """Status and JSON body (`{"detail": ...}`) of the answer to `exc`."""
+    error = as_app_error(exc)
+    return error.status_code, orjson.dumps({"detail": error.detail})
+
+
+def error_response(exc: Exception) -> Response:
+    status, body = error_payload(exc)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return _respond(exc)
+    async def expected(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, AppError):  # storage or database trouble: the operator's to see
+            log.exception("%s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(exc)
 
-    @app.exception_handler(OSError)
-    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
-        # A full or read-only disk is the operator's to fix: say so instead of a bare 500.
-        log.exception("storage error on %s %s", request.method, request.url.path)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return _respond(InsufficientStorage(
-                "the server's disk is full; free space or raise the quota"))
-        return _respond(ServiceUnavailable(
-            f"storage is not usable ({exc.strerror or type(exc).__name__}); "
-            "check that DATA_DIR and MODELS_DIR are writable"))
-
-    @app.exception_handler(OperationalError)
-    async def _database_error(request: Request, exc: OperationalError) -> JSONResponse:
-        log.exception("database error on %s %s", request.method, request.url.path)
-        reason = str(exc.orig).lower()
-        if "disk is full" in reason or "no space" in reason:
-            return _respond(InsufficientStorage(
-                "the database's disk is full; free space or raise the quota"))
-        return _respond(ServiceUnavailable(
-            "the database is not available right now; retry shortly"))
+    # Registered per class so that Starlette's ExceptionMiddleware answers them (inside the
+    # metrics middleware, without re-raising); only real bugs reach the catch-all below.
+    for handled in (AppError, OSError, OperationalError):
+        app.add_exception_handler(handled, expected)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"detail": "internal error; the server log has the details"}, status_code=500
-        )
+        return error_response(exc)

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # 0: no deliberate wait, batches form behind the running call; measured on 2 cores with
     # 8 clients, a 2 ms window cut single-text throughput by ~20% and helped nothing.
     batch_max_wait_ms: float = Field(0.0, ge=0)
+    # The fast predict path (api/fast_predict.py); off only to compare it with the routes.
+    fast_predict: bool = True
     max_loaded_models: int = Field(10, ge=1)
     max_queued_fits: int = Field(32, ge=1)
     fit_timeout_s: float = Field(1800, gt=0)

@@ -57,6 +57,14 @@ class TokenTable:
             raise Unauthorized("unknown token; check API_TOKENS on the server")
         return role
 
+    def check(self, authorization: str, needed: str) -> str:
+        """The caller's role, if it is at least `needed` (401/403 otherwise)."""
+        return check_role(self.role_of(authorization), needed)
+
+    def logged_role(self, role: str) -> str | None:
+        """The role the prediction log records: None when the service runs open."""
+        return None if self.open else role
+
 
 def check_role(actual: str, needed: str) -> str:
     if ROLE_RANK[actual] < ROLE_RANK[needed]:
@@ -84,5 +92,14 @@ def require(role: str) -> Callable[..., Awaitable[str]]:
 
 
 ViewerRole = Annotated[str, Depends(require("viewer"))]
+
+
+async def logged_viewer(request: Request, role: ViewerRole) -> str | None:
+    """A viewer's role as the prediction log records it (None when the service runs open)."""
+    table: TokenTable = request.app.state.tokens
+    return table.logged_role(role)
+
+
+LoggedViewer = Annotated[str | None, Depends(logged_viewer)]
 EditorRole = Annotated[str, Depends(require("editor"))]
 AdminRole = Annotated[str, Depends(require("admin"))]

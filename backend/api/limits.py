@@ -6,6 +6,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.errors import PayloadTooLarge, error_payload
+
 UPLOAD_PATHS = ("/api/v1/datasets", "/api/v1/models/upload")
 
 
@@ -75,11 +77,11 @@ class BodySizeLimit:
 
 
 async def _reject(send: Send, setting: str) -> None:
-    import json
-
-    body = json.dumps({"detail": f"request body is over the server's limit ({setting})"}).encode()
+    status, body = error_payload(
+        PayloadTooLarge(f"request body is over the server's limit ({setting})")
+    )
     headers: list[Any] = [(b"content-type", b"application/json"),
                           (b"content-length", str(len(body)).encode()),
                           (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

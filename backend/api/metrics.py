@@ -36,6 +36,10 @@ class AppMetrics:
             ["route", "method"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.fast_path_answers = Counter(
+            "fast_path_answers", "Requests answered by the fast predict path (api/fast_predict.py)",
+            registry=self.registry,
+        )
 
     def watch_state(self, state: Callable[[], dict[str, Any]]) -> None:
         self.registry.register(_StateCollector(state))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse, Response
 
-from backend.api.deps import AdminRole, EditorRole, ServicesDep, ViewerRole
+from backend.api.deps import AdminRole, EditorRole, LoggedViewer, ServicesDep, ViewerRole
 from backend.api.routing import collection
+from backend.schemas.invocations import INVOCATIONS_REQUEST_BODY, InvocationsResponse
 from backend.schemas.models import (
     NAME_PATTERN,
     EvaluateRequest,
@@ -24,31 +25,43 @@ from backend.schemas.models import (
     RetrainRequest,
     ScoresResponse,
 )
+from backend.services.invocations import answer_invocation
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
 
 
-def logged_role(role: str, services: ServicesDep) -> str | None:
-    """The role the prediction log records; None when the service runs without tokens."""
-    return None if not services.settings.api_tokens else role
-
-
-# Predictions first: routes are matched in order and these are the hot path.
+# Predictions first: routes are matched in order and these are the hot path. Well-formed
+# requests are answered by api/fast_predict.py before they get here, with the same rules.
 @router.post("/predict", response_model=PredictResponse)
-async def predict(request: PredictRequest, services: ServicesDep, role: ViewerRole
+async def predict(request: PredictRequest, services: ServicesDep, role: LoggedViewer
                   ) -> ORJSONResponse:
-    answer = await services.models.serve(
-        "predict", request.model_id, request.texts, logged_role(role, services)
-    )
+    answer = await services.models.serve("predict", request.model_id, request.texts, role)
     return ORJSONResponse(answer)
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)
-async def predict_scores(request: PredictRequest, services: ServicesDep, role: ViewerRole
+async def predict_scores(request: PredictRequest, services: ServicesDep, role: LoggedViewer
                          ) -> ORJSONResponse:
-    answer = await services.models.serve(
-        "scores", request.model_id, request.texts, logged_role(role, services)
-    )
+    answer = await services.models.serve("scores", request.model_id, request.texts, role)
+    return ORJSONResponse(answer)
+
+
+@router.post(
+    "/{model_ref}/invocations", response_model=InvocationsResponse,
+    openapi_extra={"requestBody": INVOCATIONS_REQUEST_BODY},
+    responses={415: {"description": "a content type other than application/json or text/csv"}},
+)
+async def invocations(model_ref: str, request: Request, services: ServicesDep,
+                      role: LoggedViewer) -> ORJSONResponse:
+    """MLflow's scoring protocol (`mlflow models serve` clients): predictions for a model.
+
+    `model_ref` is a model id or `name@alias`. The body is one of MLflow's formats:
+    `{"dataframe_split": {"columns", "data"}}`, `{"dataframe_records": [...]}`,
+    `{"instances": [...]}`, `{"inputs": [...]}` (JSON), or `text/csv` with a header line.
+    The text is the single column, or the column named `text`.
+    """
+    answer = await answer_invocation(services, model_ref, request.headers.get("content-type"),
+                                     await request.body(), role)
     return ORJSONResponse(answer)
 
 
