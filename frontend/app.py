@@ -10,7 +10,8 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from frontend.ui import backend_status_sidebar  # noqa: E402
+from frontend import auth  # noqa: E402
+from frontend.ui import backend_status_sidebar, settings  # noqa: E402
 
 st.set_page_config(page_title="Text classifiers", page_icon=":material/science:", layout="wide")
 
@@ -31,6 +32,15 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
-backend_status_sidebar()
+settings()  # logging configured before the first backend call
+if auth.check_session() is None:
+    # Nothing but the sign-in form, not even the page list, until the visitor's token checks
+    # out. Navigation is still declared, so no page file of pages/ can be reached by its URL.
+    page = st.navigation(
+        [st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden"
+    )
+else:
+    page = st.navigation(PAGES)
+    auth.sidebar_identity()
+    backend_status_sidebar()
 page.run()

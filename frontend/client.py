@@ -81,23 +81,29 @@ class BackendClient:
         token: str | None = None,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        pool: httpx.Client | None = None,
     ) -> None:
+        """`pool`: a connection pool shared by many clients; it must carry no credentials,
+        because the token goes on each request (one browser session's token, see auth.py)."""
         self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        self._auth_headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._owns_pool = pool is None
+        self._http = pool or httpx.Client(
+            base_url=self.base_url, timeout=timeout, transport=transport
         )
 
     def close(self) -> None:
-        """Release the connection pool."""
-        self._http.close()
+        """Release the connection pool (unless it is shared)."""
+        if self._owns_pool:
+            self._http.close()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = self._http.request(method, path, **kwargs)
+            headers = {**kwargs.pop("headers", {}), **self._auth_headers}
+            response = self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
             logger.warning("%s %s timed out: %r", method, path, exc)
             raise BackendUnreachable(self.base_url + path, "no answer before the timeout") from exc
@@ -126,6 +132,10 @@ class BackendClient:
     def health(self) -> JSONDict:
         """GET /health."""
         return self._json("GET", "/health")
+
+    def whoami(self) -> JSONDict:
+        """GET /api/v1/whoami → {role, open}; BackendError 401 for a missing or unknown token."""
+        return self._json("GET", "/api/v1/whoami")
 
     def ready(self) -> JSONDict:
         """GET /ready (raises BackendError 503 with the reason while not ready)."""

@@ -9,12 +9,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class FrontendSettings(BaseSettings):
-    """Where the backend is, how to authenticate, where to log."""
+    """Where the backend is, the optional guest mode, where to log.
+
+    There is no privileged token here: every visitor signs in with their own API token, kept
+    in their browser session only (frontend/auth.py).
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     backend_url: str = "http://127.0.0.1:8000"
-    api_token: SecretStr | None = None
+    # Read-only guest mode, off when empty: a *viewer* token the app uses for visitors who
+    # choose "Continue as guest". The app refuses it if the backend says it is not a viewer's.
+    guest_viewer_token: SecretStr | None = None
     log_dir: Path = Path("var/log")
     log_level: str = "INFO"
     # Fits and evaluations of big datasets can take a while; reads are quick.
@@ -30,7 +36,7 @@ class FrontendSettings(BaseSettings):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
-    @field_validator("api_token", mode="before")
+    @field_validator("guest_viewer_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

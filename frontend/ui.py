@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from frontend import auth
 from frontend.client import BackendClient, BackendError, BackendUnreachable, ClientError
 from frontend.logging_setup import configure_logging
 from frontend.settings import FrontendSettings, load_settings
@@ -32,17 +33,10 @@ def settings() -> FrontendSettings:
     return current
 
 
-@st.cache_resource(show_spinner=False)
-def _shared_client(base_url: str, token: str | None, timeout: float) -> BackendClient:
-    # One pooled client per (URL, token), shared by all sessions; httpx.Client is thread-safe.
-    return BackendClient(base_url, token, timeout)
-
-
 def get_client() -> BackendClient:
-    """The backend client configured from BACKEND_URL / API_TOKEN."""
-    current = settings()
-    token = current.api_token.get_secret_value() if current.api_token else None
-    return _shared_client(current.backend_url, token, current.request_timeout_s)
+    """The backend client of this browser session (its signed-in token, see auth.py)."""
+    settings()  # logging configured before the first call is logged
+    return auth.session_client()
 
 
 def error_message(exc: ClientError) -> str:
@@ -55,8 +49,8 @@ def error_message(exc: ClientError) -> str:
         )
     if isinstance(exc, BackendError):
         hints = {
-            401: " Set API_TOKEN to a valid token.",
-            403: " Your API_TOKEN's role does not allow this.",
+            401: " Your token is not accepted: sign in again.",
+            403: f" Your role ({auth.current_role() or 'none'}) does not allow this.",
         }
         return f"Backend error {exc.status}: {exc.detail}{hints.get(exc.status, '')}"
     return str(exc)

@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import charts
+from frontend import auth, charts
 from frontend.client import BackendClient, BackendError, ClientError
 from frontend.ui import call, dataset_picker, get_client, model_label, show_error
 
@@ -58,11 +58,18 @@ chosen_ids = st.multiselect(
     key="compare_models",
 )
 dataset = dataset_picker(datasets, key="compare_dataset", label="Labelled dataset")
-load_first = st.checkbox(
-    "Load models that are not loaded",
-    value=True,
-    key="compare_load",
-    help="Evaluation runs on loaded models; loading counts against MAX_LOADED_MODELS.",
+may_load = auth.can(auth.EDITOR)
+load_first = (
+    st.checkbox(
+        "Load models that are not loaded",
+        value=may_load,
+        disabled=not may_load,
+        key="compare_load",
+        help="Evaluation runs on loaded models; loading counts against MAX_LOADED_MODELS."
+        if may_load
+        else auth.reason(auth.EDITOR),
+    )
+    and may_load
 )
 if (
     st.button(

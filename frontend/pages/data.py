@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from frontend import charts
+from frontend import auth, charts
 from frontend.client import BackendClient
 from frontend.tables import (
     UnreadableCsv,
@@ -93,7 +93,7 @@ def upload_section(client: BackendClient) -> None:
             [DEFAULT_POSITIVE, *[str(label) for label in counts.index]],
             key="data_positive",
         )
-        submitted = st.form_submit_button("Create dataset on the server", type="primary")
+        submitted = auth.action_submit("Create dataset on the server", auth.EDITOR, type="primary")
     if submitted:
         with reported_errors(), st.spinner("Uploading…"):
             dataset = client.upload_dataset(
@@ -150,7 +150,7 @@ def server_section(client: BackendClient) -> None:
         CURRENT_DATASET,
         lambda dataset_id: dataset_label(by_id[dataset_id]),
     )
-    if st.button("Delete this dataset", key="data_delete"):
+    if auth.action_button("Delete this dataset", auth.EDITOR, key="data_delete"):
         with reported_errors():
             client.delete_dataset(chosen)
             st.session_state.pop(CURRENT_DATASET, None)

@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from frontend import auth
 from frontend.ui import call, get_client, model_label, reported_errors
 
 CONFIRM_REMOVE_ALL = "models_confirm_remove_all"
@@ -49,21 +50,36 @@ def actions(model: dict[str, Any]) -> None:
     """Buttons acting on one model."""
     client = get_client()
     model_id = model["id"]
+    auth.explain(auth.EDITOR, "Load, Unload, Remove and Promote")
     columns = st.columns(4)
-    if columns[0].button("Load", key="models_load", disabled=bool(model.get("loaded"))):
+    with columns[0]:
+        load = auth.action_button(
+            "Load", auth.EDITOR, key="models_load", disabled=bool(model.get("loaded"))
+        )
+    if load:
         with reported_errors():
             client.load_model(model_id)
             done(f"Loaded {model_label(model)}.")
-    if columns[1].button("Unload", key="models_unload", disabled=not model.get("loaded")):
+    with columns[1]:
+        unload = auth.action_button(
+            "Unload", auth.EDITOR, key="models_unload", disabled=not model.get("loaded")
+        )
+    if unload:
         with reported_errors():
             client.unload_model(model_id)
             done(f"Unloaded {model_label(model)}.")
-    if columns[2].button("Remove", key="models_remove", disabled=bool(model.get("is_default"))):
+    with columns[2]:
+        remove = auth.action_button(
+            "Remove", auth.EDITOR, key="models_remove", disabled=bool(model.get("is_default"))
+        )
+    if remove:
         with reported_errors():
             client.remove_model(model_id)
             st.session_state.pop("models_choice", None)
             done(f"Removed {model_label(model)}.")
-    if columns[3].button("Prepare download", key="models_download", help="Admin token needed"):
+    with columns[3]:
+        download = auth.action_button("Prepare download", auth.ADMIN, key="models_download")
+    if download:
         with reported_errors():
             content = client.download_model(model_id)
             st.session_state[DOWNLOADED] = {"model_id": model_id, "content": content}
@@ -83,7 +99,7 @@ def actions(model: dict[str, Any]) -> None:
             value="production",
             help="Moves the alias from this name's previous holder; predict with name@alias",
         )
-        if st.form_submit_button("Promote"):
+        if auth.action_submit("Promote", auth.EDITOR):
             with reported_errors():
                 client.promote(model_id, alias.strip())
                 done(f"{model.get('name')} v{model.get('version')} is now @{alias.strip()}.")
@@ -91,7 +107,9 @@ def actions(model: dict[str, Any]) -> None:
 
 def upload_section() -> None:
     """Upload a skops file as a new model (admin)."""
-    with st.expander("Upload a model (.skops, admin token needed)"):
+    if not auth.explain(auth.ADMIN, "Model upload"):
+        return
+    with st.expander("Upload a model (.skops)"):
         with st.form("models_upload", clear_on_submit=True):
             file = st.file_uploader("skops file", type=["skops"], key="models_upload_file")
             name = st.text_input("Name", key="models_upload_name")
@@ -108,7 +126,7 @@ def upload_section() -> None:
 def remove_all_section() -> None:
     """Remove every non-default model, after an explicit confirmation."""
     if not st.session_state.get(CONFIRM_REMOVE_ALL):
-        if st.button("Remove all models…", key="models_remove_all"):
+        if auth.action_button("Remove all models…", auth.ADMIN, key="models_remove_all"):
             st.session_state[CONFIRM_REMOVE_ALL] = True
             st.rerun()
         return

@@ -5,6 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from frontend import auth
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import call, get_client, model_label, reported_errors
 
@@ -66,7 +67,7 @@ model_id = st.selectbox(
 model = by_id[model_id]
 if not model.get("loaded"):
     st.warning("This model is not loaded; predictions need it in memory.")
-    if st.button("Load it", key="predict_load"):
+    if auth.action_button("Load it", auth.EDITOR, key="predict_load"):
         with reported_errors():
             client.load_model(model_id)
             st.rerun()

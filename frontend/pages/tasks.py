@@ -5,6 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from frontend import auth
 from frontend.client import ClientError
 from frontend.ui import get_client, reported_errors, show_error
 
@@ -90,7 +91,9 @@ def render_tasks(was_active: bool) -> None:
             format_func=lambda task_id: f"{by_id[task_id].get('model_id')} · {task_id}",
             key="tasks_cancel_choice",
         )
-        if columns[1].button("Cancel task", key="tasks_cancel"):
+        with columns[1]:
+            cancel = auth.action_button("Cancel task", auth.EDITOR, key="tasks_cancel")
+        if cancel:
             with reported_errors():
                 cancelled = get_client().cancel_task(chosen)
                 st.success(f"Task {chosen} is now {cancelled.get('status')}.")

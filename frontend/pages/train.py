@@ -5,6 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from frontend import auth
 from frontend import model_forms as forms
 from frontend.ui import call, dataset_picker, get_client, reported_errors
 
@@ -128,6 +129,8 @@ def show_task(task_id: str) -> None:
 
 
 st.title("Train")
+if not auth.explain(auth.EDITOR, "Training"):
+    st.stop()
 client = get_client()
 datasets = call(client.list_datasets, stop=True) or []
 dataset = dataset_picker(datasets, key="train_dataset")

@@ -155,8 +155,18 @@ def test_production_backend_uses_postgres() -> None:
 
 def test_production_refuses_to_start_without_secrets() -> None:
     text = PROD.read_text()
-    for variable in ("IMAGE_REGISTRY", "POSTGRES_PASSWORD", "API_TOKENS", "FRONTEND_API_TOKEN"):
+    for variable in ("IMAGE_REGISTRY", "POSTGRES_PASSWORD", "API_TOKENS"):
         assert "${" + variable + ":?" in text, f"{variable} should be required (${{{variable}:?}})"
+
+
+def test_web_ui_holds_no_shared_token() -> None:
+    # Users sign in with their own token; at most an optional viewer token for guest mode.
+    for path in (PROD, DEV):
+        frontend = services(path)["frontend"]["environment"]
+        assert "API_TOKEN" not in frontend and "FRONTEND_API_TOKEN" not in path.read_text()
+        assert frontend.get("GUEST_VIEWER_TOKEN") == "${GUEST_VIEWER_TOKEN:-}", frontend
+    for template in (PROD.parent / ".env.template", DEV.parent / ".env.dev.template"):
+        assert "FRONTEND_API_TOKEN" not in template.read_text()
 
 
 def test_development_builds_both_images_from_the_repo() -> None:

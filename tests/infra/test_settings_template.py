@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.settings import Settings
 from tests.infra.static_files import REPO_ROOT, env_template
 
-FRONTEND_VARIABLES = {"BACKEND_URL", "API_TOKEN", "LOG_DIR"}
+FRONTEND_VARIABLES = {"BACKEND_URL", "GUEST_VIEWER_TOKEN", "LOG_DIR"}
 
 
 def test_every_setting_is_documented() -> None:
