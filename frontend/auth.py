@@ -185,13 +185,6 @@ def _refresh() -> Identity | None:
         known = _check(token, guest)
     except BackendError as exc:
         st.session_state.pop(_IDENTITY, None)
-        if exc.status == 404 and token is None:
-            # A backend from before /whoami: it cannot say, so behave as the app did then
-            # (every action offered; the backend still refuses what the caller may not do).
-            logger.warning("the backend has no /api/v1/whoami; update it to get sign-in")
-            known = Identity(role=None, open=True)
-            st.session_state[_IDENTITY] = known
-            return known
         if exc.status == 401:
             if token is not None:
                 sign_out("Your token is no longer accepted by the backend: sign in again.")
