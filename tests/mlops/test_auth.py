@@ -33,6 +33,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/models/unload"): "editor",
     ("POST", "/api/v1/models/predict"): "viewer",
     ("POST", "/api/v1/models/predict_scores"): "viewer",
+    ("POST", "/api/v1/models/{model_ref}/invocations"): "viewer",
     ("POST", "/api/v1/models/evaluate"): "viewer",
     ("POST", "/api/v1/models/remove"): "editor",
     ("DELETE", "/api/v1/models/{model_id}"): "editor",
