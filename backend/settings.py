@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # How often a process refreshes task heartbeats and polls the shared task table.
     task_poll_interval_s: float = Field(0.25, gt=0)
     task_stale_after_s: float = Field(30, gt=0)
+    # How old a process's view of the loaded set and aliases may get without a change signal
+    # (LISTEN/NOTIFY on PostgreSQL, a file's mtime on SQLite) before it re-reads the database.
+    serving_recheck_s: float = Field(1.0, gt=0)
 
     fit_executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None

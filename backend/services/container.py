@@ -16,7 +16,8 @@ from backend.services.models import ModelService
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
 from backend.services.retraining import Retraining
-from backend.services.serving import LoadedSetStamp, ServingTable
+from backend.services.serving import ServingTable
+from backend.services.serving_signal import ServingSignal, make_serving_signal
 from backend.services.task_runner import TaskRunner
 from backend.services.tasks import TaskStore, process_identity
 from backend.settings import Settings
@@ -39,6 +40,7 @@ class Services:
     prediction_log: PredictionLog
     retraining: Retraining
     owner: str
+    serving_signal: ServingSignal
     defaults_ready: bool = False
     defaults_error: str | None = None
     startup_notes: list[str] = field(default_factory=list)
@@ -60,7 +62,7 @@ def build_services(settings: Settings) -> Services:
     upgrade_to_head(db, settings.data_dir)
     owner = process_identity()
     datasets = DatasetService(db, settings)
-    stamp = LoadedSetStamp(settings.data_dir / ".loaded-set")
+    stamp = make_serving_signal(db, settings.data_dir)
     registry = ModelRegistry(db, on_serving_change=stamp.bump)
     tasks = TaskStore(db, settings.max_queued_fits)
     inference = InferenceSpace(
@@ -73,12 +75,12 @@ def build_services(settings: Settings) -> Services:
         retention_days=settings.prediction_log_retention_days,
     )
     models = ModelService(settings, registry, tasks, datasets, inference, runner, prediction_log,
-                          ServingTable(db, stamp))
+                          ServingTable(db, stamp, settings.serving_recheck_s))
     runner.on_tick.append(models.sync_loaded)
     defaults = DefaultModels(settings, datasets, registry, inference)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
                     models, defaults, prediction_log, Retraining(models, registry, datasets),
-                    owner)
+                    owner, stamp)
 
 
 def recover_after_restart(services: Services) -> None:

@@ -1,43 +1,25 @@
 """Which models this process may serve, without a database query per prediction.
 
-Every change to the loaded set or to aliases bumps the modification time of one file under
-DATA_DIR; a process compares that stamp (one `stat`) before serving and re-reads the loaded
-models and aliases from the database only when it moved, or after `max_age_s` in any case so
-that servers on other hosts sharing the database catch up too.
+Every change to the loaded set or to aliases bumps a change signal (serving_signal.py: a
+file's mtime on SQLite, LISTEN/NOTIFY on PostgreSQL); a process compares the signal before
+serving and re-reads the loaded models and aliases from the database only when it moved, or
+after `max_age_s` (SERVING_RECHECK_S) in any case, as a safety net.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from pathlib import Path
 
 from sqlalchemy import select
 
 from backend.db.models import AliasRow, ModelRow
 from backend.db.session import Database
-
-
-class LoadedSetStamp:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def bump(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch()
-        now = time.time_ns()
-        os.utime(self.path, ns=(now, now))
-
-    def read(self) -> int:
-        try:
-            return os.stat(self.path).st_mtime_ns
-        except FileNotFoundError:
-            return 0
+from backend.services.serving_signal import ServingSignal
 
 
 class ServingTable:
-    def __init__(self, db: Database, stamp: LoadedSetStamp, max_age_s: float = 1.0) -> None:
+    def __init__(self, db: Database, stamp: ServingSignal, max_age_s: float = 1.0) -> None:
         self.db = db
         self.stamp = stamp
         self.max_age_s = max_age_s

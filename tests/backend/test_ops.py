@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.servers import start_backend
+from tests.servers import ServerProcess, start_backend
 
 
-def test_health_and_ready(client: httpx.Client) -> None:
-    assert client.get("/health").json() == {"status": "ok"}
+def test_health_and_ready(client: httpx.Client, backend: ServerProcess) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok"
+    # `instance` tells replicas apart: this host and the server's process id.
+    assert health["instance"] == f"{socket.gethostname()}:{backend.process.pid}"
     ready = client.get("/ready")
     assert ready.status_code == 200, ready.text
 

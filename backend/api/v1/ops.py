@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,7 +16,8 @@ router = APIRouter(tags=["ops"])
 
 @router.get("/health")
 def health() -> dict[str, str]:
-    return {"status": "ok"}
+    # `instance` tells replicas apart behind a load balancer (a container's hostname is its id).
+    return {"status": "ok", "instance": f"{socket.gethostname()}:{os.getpid()}"}
 
 
 @router.get("/ready", responses={503: {"description": "database or default models not ready"}})
