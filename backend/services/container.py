@@ -10,6 +10,7 @@ from backend.db.session import Database
 from backend.files import file_lock
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels, defaults_lock_path
+from backend.services.explanations import Explanations
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
 from backend.services.models import ModelService
@@ -41,6 +42,7 @@ class Services:
     retraining: Retraining
     owner: str
     serving_signal: ServingSignal
+    explanations: Explanations
     defaults_ready: bool = False
     defaults_error: str | None = None
     startup_notes: list[str] = field(default_factory=list)
@@ -80,7 +82,7 @@ def build_services(settings: Settings) -> Services:
     defaults = DefaultModels(settings, datasets, registry, inference)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
                     models, defaults, prediction_log, Retraining(models, registry, datasets),
-                    owner, stamp)
+                    owner, stamp, explanations=Explanations(settings, registry, inference))
 
 
 def recover_after_restart(services: Services) -> None:

@@ -35,6 +35,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/models/predict_scores"): "viewer",
     ("POST", "/api/v1/models/{model_ref}/invocations"): "viewer",
     ("POST", "/api/v1/models/evaluate"): "viewer",
+    ("POST", "/api/v1/models/explain"): "viewer",
     ("POST", "/api/v1/models/remove"): "editor",
     ("DELETE", "/api/v1/models/{model_id}"): "editor",
     ("POST", "/api/v1/models/{model_id}/promote"): "editor",

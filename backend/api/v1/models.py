@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse, Response
 
 from backend.api.deps import AdminRole, EditorRole, LoggedViewer, ServicesDep, ViewerRole
 from backend.api.routing import collection
+from backend.schemas.explanations import ExplainRequest, ExplainResponse
 from backend.schemas.invocations import INVOCATIONS_REQUEST_BODY, InvocationsResponse
 from backend.schemas.models import (
     NAME_PATTERN,
@@ -99,6 +102,15 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
 def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
              ) -> EvaluateResponse:
     return services.models.evaluate(request.model_id, request.dataset_id)
+
+
+@router.post("/explain", response_model=ExplainResponse,
+             responses={400: {"description": "the model kind cannot explain (the reason)"},
+                        413: {"description": "over MAX_PREDICT_BATCH texts"}})
+def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole
+            ) -> dict[str, Any]:
+    """Per text: the label, its score and the `top_k` tokens that pushed it toward the label."""
+    return services.explanations.explain(request.model_id, request.texts, request.top_k)
 
 
 @router.post("/remove", response_model=RemovedResponse)
