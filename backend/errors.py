@@ -34,7 +34,7 @@ import logging
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,13 @@ def as_app_error(exc: Exception) -> AppError:
         if "disk is full" in reason or "no space" in reason:
             return InsufficientStorage("the database's disk is full; free space or raise the quota")
         return ServiceUnavailable("the database is not available right now; retry shortly")
+    if isinstance(exc, DataError):
+        # The database refused a value the client sent (a NUL character, a number out of
+        # range): validation should have caught it first, but it is the client's to fix.
+        return BadRequest(
+            "a value in the request cannot be stored (a NUL character or a number out of "
+            "range?); remove it and retry"
+        )
     return AppError("internal error; the server log has the details")
 
 
@@ -180,7 +187,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # Registered per class so that Starlette's ExceptionMiddleware answers them (inside the
     # metrics middleware, without re-raising); only real bugs reach the catch-all below.
-    for handled in (AppError, OSError, OperationalError):
+    for handled in (AppError, OSError, OperationalError, DataError):
         app.add_exception_handler(handled, expected)
 
     @app.exception_handler(Exception)

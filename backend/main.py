@@ -14,8 +14,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from backend.api.deps import TokenTable
 from backend.api.fast_predict import FastPredict
+from backend.api.gate import RequestGate
 from backend.api.limits import BodySizeLimit
-from backend.api.main import include_routers
+from backend.api.main import ROUTERS, include_routers
 from backend.api.metrics import AppMetrics, MetricsMiddleware
 from backend.api.metrics import router as metrics_router
 from backend.errors import install_error_handlers
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.state.metrics = AppMetrics()
     app.add_middleware(FastPredict)  # innermost: CORS, limits and metrics wrap it too
+    # Token and URL checks, before FastPredict or a route reads the body.
+    app.add_middleware(RequestGate, routers=ROUTERS)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],

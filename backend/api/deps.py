@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 
 from backend.errors import Forbidden, Unauthorized
 from backend.services.container import Services
@@ -88,7 +89,23 @@ def require(role: str) -> Callable[..., Awaitable[str]]:
     async def check(actual: Annotated[str, Depends(caller_role)]) -> str:
         return check_role(actual, role)
 
+    check.required_role = role  # type: ignore[attr-defined]  # read by the request gate
     return check
+
+
+def required_role_of(dependant: Dependant) -> str | None:
+    """The highest role a route's dependencies require (`viewer` for any valid token)."""
+    needed: str | None = None
+    for dependency in dependant.dependencies:
+        if dependency.call is caller_role:
+            found: str | None = "viewer"
+        else:
+            found = getattr(dependency.call, "required_role", None) or required_role_of(
+                dependency
+            )
+        if found is not None and (needed is None or ROLE_RANK[found] > ROLE_RANK[needed]):
+            needed = found
+    return needed
 
 
 ViewerRole = Annotated[str, Depends(require("viewer"))]

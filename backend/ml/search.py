@@ -20,8 +20,14 @@ from backend.ml.params import validate_params
 MAX_CANDIDATES = 200
 
 
-def validate_grid(model_type: str, base: dict[str, Any], grid: dict[str, list[Any]]) -> None:
-    """Every candidate of the grid must pass the model type's schema; ValueError otherwise."""
+def validate_grid(
+    model_type: str, base: dict[str, Any], grid: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """The grid with every value as the model type's schema reads it (`"1"` → `1.0`).
+
+    ValueError when a candidate fails the schema. The fit must use the returned values:
+    scikit-learn refuses the raw strings a client may send.
+    """
     if not grid:
         raise ValueError("search.param_grid must name at least one parameter")
     total = 1
@@ -31,12 +37,16 @@ def validate_grid(model_type: str, base: dict[str, Any], grid: dict[str, list[An
         total *= len(values)
     if total > MAX_CANDIDATES:
         raise ValueError(f"search.param_grid has {total} candidates; at most {MAX_CANDIDATES}")
+    validated: dict[str, list[Any]] = {}
     for key, values in grid.items():
+        validated[key] = []
         for value in values:
             try:
-                validate_params(model_type, {**base, key: value})
+                candidate = validate_params(model_type, {**base, key: value})
             except ValueError as exc:
                 raise ValueError(str(exc).replace("params.", "search.param_grid.")) from None
+            validated[key].append(candidate[key])
+    return validated
 
 
 def scorer(scoring: str, classes: list[Any], positive: Any) -> Any:

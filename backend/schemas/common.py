@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import AfterValidator, BaseModel, PlainSerializer
 
 
 def iso_z(moment: datetime) -> str:
@@ -14,6 +14,17 @@ def iso_z(moment: datetime) -> str:
 
 
 UtcTime = Annotated[datetime, PlainSerializer(iso_z, return_type=str, when_used="json")]
+
+
+def refuse_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL characters; refuse them on every database alike."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+# A string that may reach the database: ids, names, labels.
+NoNulStr = Annotated[str, AfterValidator(refuse_nul)]
 Label = int | str
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from backend.ml.params import ModelType, validate_params, validate_vectorizer
 from backend.ml.search import validate_grid
-from backend.schemas.common import Label, UtcTime
+from backend.schemas.common import Label, NoNulStr, UtcTime
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$"
 ALIAS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
@@ -51,7 +51,7 @@ class FitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     name: str = Field(pattern=NAME_PATTERN, description="label; a used name makes a new version")
-    dataset_id: str = Field(min_length=1, max_length=64)
+    dataset_id: NoNulStr = Field(min_length=1, max_length=64)
     model_type: ModelType = "logreg"
     params: dict[str, Any] = Field(default_factory=dict)
     vectorizer: dict[str, Any] = Field(default_factory=dict)
@@ -71,14 +71,16 @@ class FitRequest(BaseModel):
         self.params = validate_params(self.model_type, self.params)
         self.vectorizer = validate_vectorizer(self.vectorizer)
         if self.search is not None:
-            validate_grid(self.model_type, self.params, self.search.param_grid)
+            self.search.param_grid = validate_grid(
+                self.model_type, self.params, self.search.param_grid
+            )
         return self
 
 
 class ModelRef(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model_id: str = Field(min_length=1, max_length=200)
+    model_id: NoNulStr = Field(min_length=1, max_length=200)
 
 
 class PredictRequest(ModelRef):
@@ -109,7 +111,7 @@ class ScoresResponse(BaseModel):
 
 
 class EvaluateRequest(ModelRef):
-    dataset_id: str = Field(min_length=1, max_length=64)
+    dataset_id: NoNulStr = Field(min_length=1, max_length=64)
 
 
 class RocCurve(BaseModel):
@@ -164,7 +166,7 @@ class RetrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN)
-    dataset_id: str = Field(min_length=1, max_length=64)
+    dataset_id: NoNulStr = Field(min_length=1, max_length=64)
     holdout_fraction: float = Field(0.2, gt=0, lt=1)
     metric: Literal["accuracy", "f1", "precision", "recall", "roc_auc"] = "f1"
     min_improvement: float = Field(0.0, ge=-1, le=1)

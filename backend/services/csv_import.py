@@ -25,6 +25,7 @@ DELIMITERS = ",;\t|"
 MISSING_LABELS = {"", "nan", "na", "n/a", "null", "none"}
 _INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
 SNIFF_BYTES = 64 * 1024
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass
@@ -182,10 +183,9 @@ def import_csv(
             f"no usable rows: every row has an empty {text_col!r} or {label_col!r}"
         )
 
-    label_kind = "int" if labels.str.fullmatch(_INT_RE).all() else "str"
-    typed_labels: pd.Series = (
-        labels.astype(float).astype("int64") if label_kind == "int" else labels
-    )
+    as_ints = _exact_ints(labels)
+    label_kind = "int" if as_ints is not None else "str"
+    typed_labels: pd.Series = as_ints if as_ints is not None else labels
     counts = typed_labels.value_counts().sort_index()
     if len(counts) < 2:
         raise DatasetInvalid(
@@ -220,5 +220,24 @@ def _typed_label(value: str, label_kind: str) -> Any:
     if label_kind == "int":
         if not _INT_RE.fullmatch(value):
             raise DatasetInvalid(f"positive_label {value!r} is not one of the integer classes")
-        return int(float(value))
+        return _exact_int(value)
     return value
+
+
+def _exact_int(value: str) -> int:
+    """`"12"`, `"+12"`, `"12.00"` → 12 without a trip through float (which rounds past 2**53)."""
+    whole, _dot, _zeros = value.partition(".")
+    return int(whole)
+
+
+def _exact_ints(labels: pd.Series) -> pd.Series | None:
+    """The labels as int64 when every one is an integer that int64 holds exactly, else None.
+
+    A label like 99999999999999999999999 stays a string rather than wrapping around.
+    """
+    if not labels.str.fullmatch(_INT_RE).all():
+        return None
+    values = [_exact_int(value) for value in labels]
+    if any(not INT64_MIN <= value <= INT64_MAX for value in values):
+        return None
+    return pd.Series(values, index=labels.index, dtype="int64")

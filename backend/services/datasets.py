@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from backend.db.models import DatasetRow
 from backend.db.session import Database
-from backend.errors import DatasetNotFound, PayloadTooLarge
+from backend.errors import DatasetInvalid, DatasetNotFound, PayloadTooLarge
 from backend.files import atomic_file
 from backend.ml.training import read_dataset
 from backend.schemas.datasets import DatasetInfo
@@ -42,6 +42,8 @@ class DatasetService:
         positive_label: str | None = None,
     ) -> DatasetInfo:
         """Stream `upload` to a temp file, import it, store it; nothing is listed half-done."""
+        refuse_nul_fields(name=name, text_column=text_column, label_column=label_column,
+                          positive_label=positive_label)
         uploads = self.settings.uploads_dir
         uploads.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".upload")
@@ -157,3 +159,8 @@ def write_frame_atomically(frame: pd.DataFrame, target: Path) -> None:
         frame.to_csv(handle, index=False)
 
 
+def refuse_nul_fields(**fields: str | None) -> None:
+    """PostgreSQL cannot store NUL characters: refuse them on every database alike."""
+    for field_name, value in fields.items():
+        if value is not None and "\x00" in value:
+            raise DatasetInvalid(f"{field_name} must not contain NUL (\\x00) characters")

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from backend.db.models import AliasRow, ModelRow
 from backend.db.session import Database
-from backend.errors import ModelNotFound
+from backend.errors import BadRequest, ModelNotFound
 from backend.schemas.models import ModelInfo
 from backend.services.ids import is_safe_id
 
@@ -26,6 +26,8 @@ class ModelRegistry:
 
     def row(self, model_ref: str) -> ModelRow:
         """A model by id, or by `name@alias`."""
+        if "\x00" in model_ref:  # PostgreSQL cannot even compare it; same answer on SQLite
+            raise BadRequest("model_id must not contain NUL (\\x00) characters")
         name, sep, alias = model_ref.partition("@")
         with self.db.session() as session:
             if sep:
