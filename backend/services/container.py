@@ -16,6 +16,7 @@ from backend.services.inference import InferenceSpace
 from backend.services.models import ModelService
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
+from backend.services.retrain_files import RetrainFiles
 from backend.services.retraining import Retraining
 from backend.services.serving import ServingTable
 from backend.services.serving_signal import ServingSignal, make_serving_signal
@@ -80,8 +81,11 @@ def build_services(settings: Settings) -> Services:
                           ServingTable(db, stamp, settings.serving_recheck_s))
     runner.on_tick.append(models.sync_loaded)
     defaults = DefaultModels(settings, datasets, registry, inference)
+    retrain_files = RetrainFiles(db, settings.datasets_dir,
+                                 settings.data_dir / ".retrain-files.lock")
+    retraining = Retraining(models, registry, datasets, retrain_files)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
-                    models, defaults, prediction_log, Retraining(models, registry, datasets),
+                    models, defaults, prediction_log, retraining,
                     owner, stamp, explanations=Explanations(settings, registry, inference))
 
 
@@ -91,6 +95,7 @@ def recover_after_restart(services: Services) -> None:
     if failed:
         log.warning("tasks interrupted by a restart are now failed: %s", failed)
     services.datasets.clean_partial_uploads()
+    services.retraining.files.sweep()  # split files of retrains the restart ended
     # Another process may be writing the default models (under this lock) or a fit's
     # artifact (a running task) right now: their files have no trained record yet.
     with file_lock(defaults_lock_path(services.settings)):

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from backend.errors import BadRequest, Conflict, TooManyLoaded
 from backend.ml.artifacts import load_pipeline
 from backend.ml.metrics import compute_metrics
+from backend.ml.params import PARAMS_BY_TYPE, VectorizerParams, validation_message
 from backend.ml.pipeline import score_matrix
 from backend.ml.training import positive_class, read_dataset, split
 from backend.schemas.models import FitAccepted, FitRequest, RetrainRequest
@@ -24,17 +26,21 @@ from backend.services.datasets import DatasetService, write_frame_atomically
 from backend.services.ids import new_id
 from backend.services.models import ModelService
 from backend.services.registry import ModelRegistry
+from backend.services.retrain_files import RetrainFiles, remove
 
 log = logging.getLogger(__name__)
 
 
 class Retraining:
     def __init__(self, models: ModelService, registry: ModelRegistry,
-                 datasets: DatasetService) -> None:
+                 datasets: DatasetService, files: RetrainFiles) -> None:
         self.models = models
         self.registry = registry
         self.datasets = datasets
+        self.files = files
         models.runner.finishers["retrain"] = self.decide
+        # Split files of retrains that ended any other way than through the gate.
+        models.runner.on_tick.append(files.sweep)
 
     def start(self, request: RetrainRequest) -> FitAccepted:
         champion_id = self.registry.alias_target(request.name, request.alias)
@@ -56,15 +62,12 @@ class Retraining:
         train_texts, holdout_texts, train_labels, holdout_labels = split(
             frame, request.holdout_fraction, champion.random_state
         )
+        fit_request = challenger_request(champion, request)
         stem = new_id("retrain")
         folder = self.datasets.settings.datasets_dir
         train_path, holdout_path = folder / f"{stem}-train.csv", folder / f"{stem}-holdout.csv"
         import pandas as pd
 
-        write_frame_atomically(pd.DataFrame({"text": train_texts, "label": train_labels}),
-                               train_path)
-        write_frame_atomically(pd.DataFrame({"text": holdout_texts, "label": holdout_labels}),
-                               holdout_path)
         paths = [str(train_path)]
         if champion.dataset_id:
             try:
@@ -73,17 +76,23 @@ class Retraining:
             except Exception:
                 log.warning("the champion's dataset %s is gone; retraining on new data only",
                             champion.dataset_id)
-        fit_request = FitRequest(
-            name=request.name, dataset_id=request.dataset_id,
-            model_type=champion.model_type,  # type: ignore[arg-type]
-            params=champion.params, vectorizer=champion.vectorizer,
-            test_size=champion.test_size, random_state=champion.random_state,
-        )
+        with self.files.writing(train_path, holdout_path):
+            write_frame_atomically(pd.DataFrame({"text": train_texts, "label": train_labels}),
+                                   train_path)
+            write_frame_atomically(
+                pd.DataFrame({"text": holdout_texts, "label": holdout_labels}), holdout_path
+            )
+            return self._submit(request, fit_request, paths, new_data, champion.id,
+                                train_path, holdout_path)
+
+    def _submit(self, request: RetrainRequest, fit_request: FitRequest, paths: list[str],
+                new_data: Any, champion_id: str, train_path: Path, holdout_path: Path
+                ) -> FitAccepted:
         return self.models.submit(
             fit_request, paths, new_data.label_kind, self.datasets.positive_label(new_data),
             kind="retrain",
             retrain={
-                "name": request.name, "alias": request.alias, "champion_id": champion.id,
+                "name": request.name, "alias": request.alias, "champion_id": champion_id,
                 "metric": request.metric, "min_improvement": request.min_improvement,
                 "holdout_path": str(holdout_path), "train_path": str(train_path),
                 "label_kind": new_data.label_kind,
@@ -115,8 +124,7 @@ class Retraining:
                 except TooManyLoaded as exc:
                     notes.append(f"challenger not loaded: {exc.detail}")
             self.registry.set_alias(spec["name"], spec["alias"], challenger.id)
-        for path in (spec["holdout_path"], spec["train_path"]):
-            Path(path).unlink(missing_ok=True)
+        remove(spec["holdout_path"], spec["train_path"])
         log.info("retrain of %s: %s %.4f vs %.4f → %s", spec["name"], metric, challenger_score,
                  champion_score, "promoted" if promoted else "kept")
         return {
@@ -140,6 +148,36 @@ class Retraining:
         positive = positive_class(classes, spec.get("positive_label"))
         return compute_metrics(holdout["label"].to_numpy(), np.asarray(pipeline.predict(texts)),
                                scores, classes, positive)
+
+
+def challenger_request(champion: Any, request: RetrainRequest) -> FitRequest:
+    """The champion's configuration as a fit request, or a 400 saying why it cannot be one.
+
+    An uploaded model records every parameter its classifier has; only those the model type's
+    schema knows are kept (the rest are scikit-learn defaults or cannot be set through a fit).
+    """
+    if champion.model_type not in PARAMS_BY_TYPE:
+        raise BadRequest(
+            f"{request.name}@{request.alias} is a {champion.model_type} model (uploaded), which "
+            f"retrain cannot train; retrain works for {sorted(PARAMS_BY_TYPE)} models"
+        )
+    known = PARAMS_BY_TYPE[champion.model_type].model_fields
+    params = {k: v for k, v in (champion.params or {}).items() if k in known}
+    vectorizer = {k: v for k, v in (champion.vectorizer or {}).items()
+                  if k in VectorizerParams.model_fields}
+    try:
+        return FitRequest(
+            name=request.name, dataset_id=request.dataset_id,
+            model_type=champion.model_type, params=params, vectorizer=vectorizer,
+            test_size=champion.test_size if champion.test_size is not None else 0.2,
+            random_state=champion.random_state if champion.random_state is not None else 42,
+        )
+    except ValidationError as exc:
+        raise BadRequest(
+            f"{request.name}@{request.alias} ({champion.id}) has a configuration a fit cannot "
+            f"reproduce ({validation_message('model', exc)}); train a new model with POST "
+            "/api/v1/models/fit instead"
+        ) from None
 
 
 def _label_kind(classes: list[Any]) -> str:
