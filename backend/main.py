@@ -22,6 +22,7 @@ from backend.api.metrics import router as metrics_router
 from backend.errors import install_error_handlers
 from backend.logging_setup import configure_logging
 from backend.services.container import Services, build_services, recover_after_restart
+from backend.services.drift import metric_samples
 from backend.settings import Settings, get_settings
 
 log = logging.getLogger("backend")
@@ -72,6 +73,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         "loaded": services.registry.count_loaded(),
         "cached": len(services.inference.ids()),
     })
+    app.state.metrics.watch_drift(lambda: metric_samples(
+        services.drift.latest(sorted(services.registry.loaded_ids()))))
     if app.state.tokens.open:
         log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
     _drain_on_shutdown_signal(services)

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     log_prediction_texts: bool = False
     prediction_log_retention_days: int = Field(30, ge=0)
+    # Drift (services/drift.py): PSI at or over the threshold on any feature is "drift"; a
+    # window with fewer logged predictions than the minimum is "too_few" (PSI is noise there).
+    drift_psi_threshold: float = Field(0.25, gt=0)
+    drift_min_predictions: int = Field(200, ge=1)
+    # The window /metrics and the drift route use when none is given, and how often /metrics
+    # recomputes it per loaded model.
+    drift_window_hours: float = Field(24, gt=0)
+    drift_metrics_interval_s: float = Field(60, ge=0)
 
     # How often a process refreshes task heartbeats and polls the shared task table.
     task_poll_interval_s: float = Field(0.25, gt=0)

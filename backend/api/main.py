@@ -7,7 +7,7 @@ The models router comes first so that predictions match early.
 
 from fastapi import APIRouter, FastAPI
 
-from backend.api.v1 import datasets, models, ops, predictions, tasks, whoami
+from backend.api.v1 import datasets, models, monitoring, ops, predictions, tasks, whoami
 from backend.schemas.common import ERROR_RESPONSES
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -17,6 +17,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks.router,
     predictions.router,
     whoami.router,
+    monitoring.drift_router,
+    monitoring.router,
 )
 
 

@@ -44,6 +44,35 @@ class AppMetrics:
     def watch_state(self, state: Callable[[], dict[str, Any]]) -> None:
         self.registry.register(_StateCollector(state))
 
+    def watch_drift(self, samples: Callable[[], dict[str, Any]]) -> None:
+        self.registry.register(_DriftCollector(samples))
+
+
+class _DriftCollector(Collector):
+    """The last drift report per loaded model (services/drift.py `metric_samples`)."""
+
+    def __init__(self, samples: Callable[[], dict[str, Any]]) -> None:
+        self.samples = samples
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snapshot = self.samples()
+        status = GaugeMetricFamily(
+            "model_drift_status", "1 for the model's current drift status (ok, drift, too_few) "
+            "over the last DRIFT_WINDOW_HOURS", labels=["model_id", "status"])
+        for model_id, name, value in snapshot["status"]:
+            status.add_metric([model_id, name], value)
+        yield status
+        psi = GaugeMetricFamily("model_drift_psi", "PSI of a feature against the validation split",
+                                labels=["model_id", "feature"])
+        for model_id, feature, value in snapshot["psi"]:
+            psi.add_metric([model_id, feature], value)
+        yield psi
+        count = GaugeMetricFamily("model_drift_predictions",
+                                  "Logged predictions in the drift window", labels=["model_id"])
+        for model_id, value in snapshot["n"]:
+            count.add_metric([model_id], value)
+        yield count
+
 
 class _StateCollector(Collector):
     """Reads task and model state at scrape time, from the shared database."""

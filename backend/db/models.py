@@ -11,7 +11,9 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -72,6 +74,8 @@ class ModelRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Binary models: the cut on the positive class's score; None decides by the largest score.
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The validation split's drift profile (ml/drift.py); None for uploaded models.
+    drift_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class AliasRow(Base):
@@ -117,3 +121,31 @@ class PredictionLogRow(Base):
     role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # Per text: {"sha256", "prediction"} and "text" only when LOG_PREDICTION_TEXTS is on.
     items: Mapped[list[Any]] = mapped_column(JSON)
+    # Monitoring (issue 16). Prediction ids of this call are "<call_id>_<index>".
+    call_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    # float32 rows, one per text, as in ml/drift.py: length, OOV share, class scores.
+    features: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+# Drift reads one model's rows in a time window.
+Index("ix_prediction_log_model_time", PredictionLogRow.model_id, PredictionLogRow.created_at)
+
+
+class FeedbackRow(Base):
+    """A moderator's correct label for one text a model saw; the latest per key wins."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # "p:<prediction id>" or "t:<sha256 of the text>", unique per model: a repeat replaces.
+    dedupe_key: Mapped[str] = mapped_column(String(80))
+    model_id: Mapped[str] = mapped_column(String(64), index=True)
+    prediction_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    label: Mapped[Any] = mapped_column(JSON)
+    predicted: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("model_id", "dedupe_key", name="uq_feedback_key"),)

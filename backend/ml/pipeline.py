@@ -60,3 +60,15 @@ def score_matrix(pipeline: Pipeline, texts: list[str]) -> tuple[str, np.ndarray]
     if decision.ndim == 1:
         decision = np.column_stack([-decision, decision])
     return "decision_function", decision
+
+
+def predict_and_score(pipeline: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Labels exactly as `pipeline.predict` gives them, and the `score_matrix` scores, with
+    the texts vectorized once (the vectorizer is most of a prediction's time)."""
+    steps = getattr(pipeline, "steps", None)
+    if not steps or len(steps) < 2:
+        return np.asarray(pipeline.predict(texts)), score_matrix(pipeline, texts)[1]
+    features = pipeline[:-1].transform(texts)
+    classifier = pipeline[-1]
+    labels = np.asarray(classifier.predict(features))
+    return labels, score_matrix(classifier, features)[1]

@@ -21,9 +21,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from backend.ml import drift
 from backend.ml.artifacts import save_pipeline
 from backend.ml.metrics import compute_metrics
-from backend.ml.pipeline import build_classifier, build_vectorizer
+from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
 from backend.ml.search import grid_search
 from backend.ml.threshold import decide, tune_on_training
 
@@ -59,6 +60,7 @@ class FitOutcome:
     python_version: str = platform.python_version()
     timings: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None  # binary models' tuned decision threshold; None = default
+    drift_reference: dict[str, Any] | None = None  # see ml/drift.py
 
 
 def read_dataset(path: str, label_kind: str) -> pd.DataFrame:
@@ -133,6 +135,9 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     mark = time.perf_counter()
     metrics = evaluate_split(pipeline, x_test, y_test, classes, positive, threshold)
     metrics["n_train"] = len(x_train)
+    reference = drift.reference_profile(
+        drift.OovMeter(pipeline), x_test, score_matrix(pipeline, x_test)[1], classes, y_test
+    )
     if search_summary is not None:
         metrics["search"] = search_summary
     timings["evaluating"] = time.perf_counter() - mark
@@ -144,7 +149,7 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     timings["total"] = time.perf_counter() - started
     progress(1.0, "saving")
     return FitOutcome(metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
-                      threshold=threshold)
+                      threshold=threshold, drift_reference=reference)
 
 
 def evaluate_split(

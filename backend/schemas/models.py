@@ -99,6 +99,8 @@ class PredictResponse(BaseModel):
 
     model_id: str
     predictions: list[Label]
+    # One per text, for POST /api/v1/feedback; absent when the prediction log is off.
+    prediction_ids: list[str] | None = None
 
 
 class ScoresResponse(BaseModel):
@@ -108,6 +110,7 @@ class ScoresResponse(BaseModel):
     classes: list[Label]
     score_kind: Literal["probability", "decision_function"]
     scores: list[list[float]]
+    prediction_ids: list[str] | None = None
 
 
 class EvaluateRequest(ModelRef):

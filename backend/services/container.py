@@ -10,7 +10,9 @@ from backend.db.session import Database
 from backend.files import file_lock
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels, defaults_lock_path
+from backend.services.drift import DriftService
 from backend.services.explanations import Explanations
+from backend.services.feedback import FeedbackService
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
 from backend.services.models import ModelService
@@ -44,6 +46,8 @@ class Services:
     owner: str
     serving_signal: ServingSignal
     explanations: Explanations
+    drift: DriftService
+    feedback: FeedbackService
     defaults_ready: bool = False
     defaults_error: str | None = None
     startup_notes: list[str] = field(default_factory=list)
@@ -86,7 +90,9 @@ def build_services(settings: Settings) -> Services:
     retraining = Retraining(models, registry, datasets, retrain_files)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
                     models, defaults, prediction_log, retraining,
-                    owner, stamp, explanations=Explanations(settings, registry, inference))
+                    owner, stamp, explanations=Explanations(settings, registry, inference),
+                    drift=DriftService(db, registry, settings),
+                    feedback=FeedbackService(db, registry, prediction_log, datasets))
 
 
 def recover_after_restart(services: Services) -> None:

@@ -84,8 +84,8 @@ class DefaultModels:
             row = self.registry.row(spec.model_id)
         except ModelNotFound:
             return False
-        if row.status != "trained":
-            return False
+        if row.status != "trained" or row.drift_reference is None:
+            return False  # made before drift monitoring: retrain it to get its profile
         try:
             self.inference.get(row)
         except AppError as exc:
@@ -121,4 +121,5 @@ class DefaultModels:
                 artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
                 sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
                 threshold=outcome.threshold,
+                drift_reference=outcome.drift_reference,
             ))

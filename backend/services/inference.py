@@ -19,7 +19,8 @@ import sklearn
 from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
 from backend.ml.artifacts import ArtifactError, load_pipeline
-from backend.ml.pipeline import score_matrix
+from backend.ml.drift import OovMeter, feature_rows
+from backend.ml.pipeline import predict_and_score, score_matrix
 from backend.services.batching import MicroBatcher
 
 
@@ -34,6 +35,7 @@ class LoadedModel:
         self.sha256 = sha256
         self.score_kind = "probability" if hasattr(pipeline, "predict_proba") else (
             "decision_function")
+        self.oov = OovMeter(pipeline)
         max_size, max_wait_s = batching
         self.batcher = MicroBatcher(self._compute, _split, max_size=max_size,
                                     max_wait_s=max_wait_s)
@@ -43,13 +45,23 @@ class LoadedModel:
         # The pipeline was validated when it was fitted; re-checking its parameters and the
         # finiteness of TF-IDF features on every call was a fifth of a 1-text prediction.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            if kind == "predict":
-                return np.asarray(self.pipeline.predict(texts))
+            if kind == "predict":  # scores too: the prediction log's drift features need them
+                return predict_and_score(self.pipeline, texts)
             return score_matrix(self.pipeline, texts)[1]
+
+    def live_features(self, texts: list[str], scores: Any) -> np.ndarray:
+        """Drift features of served texts (ml/drift.py); the prediction log's writer calls it."""
+        return feature_rows(self.oov, texts, scores)
 
 
 def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:
+    """Cut a batch's output per caller: label or score lists; (labels, score array) pairs
+    when the output is such a pair."""
     bounds = np.cumsum(sizes)[:-1]
+    if isinstance(output, tuple):
+        labels, scores = output
+        return list(zip((part.tolist() for part in np.split(labels, bounds)),
+                        np.split(scores, bounds), strict=True))
     return [part.tolist() for part in np.split(output, bounds)]
 
 

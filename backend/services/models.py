@@ -184,18 +184,21 @@ class ModelService:
         output = await model.batcher.submit(kind, texts)
         latency_ms = (time.perf_counter() - started) * 1000
         if kind == "predict":
-            self.prediction_log.record(model_id=model.model_id, endpoint="predict",
-                                       texts=texts, outputs=output, latency_ms=latency_ms,
-                                       role=role)
-            return {"model_id": model.model_id, "predictions": output}
+            predictions, scores = output
+            ids = self.prediction_log.record(
+                model_id=model.model_id, endpoint="predict", texts=texts, outputs=predictions,
+                latency_ms=latency_ms, role=role, scores=scores, features=model.live_features,
+            )
+            return {"model_id": model.model_id, "predictions": predictions,
+                    "prediction_ids": ids}
         labels = [str(c) for c in model.classes]
-        self.prediction_log.record(
+        ids = self.prediction_log.record(
             model_id=model.model_id, endpoint="predict_scores", texts=texts,
             outputs=[dict(zip(labels, scores, strict=True)) for scores in output],
-            latency_ms=latency_ms, role=role,
+            latency_ms=latency_ms, role=role, scores=output, features=model.live_features,
         )
         return {"model_id": model.model_id, "classes": model.classes,
-                "score_kind": model.score_kind, "scores": output}
+                "score_kind": model.score_kind, "scores": output, "prediction_ids": ids}
 
     def evaluate(self, model_ref: str, dataset_id: str) -> EvaluateResponse:
         row = self.registry.row(model_ref)

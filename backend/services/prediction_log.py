@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import queue
+import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +18,21 @@ from sqlalchemy import delete, insert, select
 
 from backend.db.models import PredictionLogRow, utcnow
 from backend.db.session import Database
+from backend.ml.drift import pack
 from backend.schemas.predictions import PredictionLogEntry
 
 log = logging.getLogger(__name__)
+
+
+FeatureFn = Callable[[list[str], Any], Any]
+
+
+def split_prediction_id(prediction_id: str) -> tuple[str, int] | None:
+    """(call id, index) of a prediction id `pred_<hex>_<index>`, None when malformed."""
+    call_id, sep, index = prediction_id.rpartition("_")
+    if not sep or not call_id.startswith("pred_") or not index.isdigit() or len(index) > 6:
+        return None
+    return call_id, int(index)
 
 
 def text_hash(text: str) -> str:
@@ -41,14 +55,30 @@ class PredictionLog:
 
     def record(
         self, *, model_id: str, endpoint: str, texts: list[str], outputs: list[Any],
-        latency_ms: float, role: str | None,
-    ) -> None:
-        """Queue one call's record; cheap enough for the request path."""
+        latency_ms: float, role: str | None, scores: Any = None,
+        features: FeatureFn | None = None,
+    ) -> list[str]:
+        """Queue one call's record and return its prediction ids; cheap enough for the request
+        path. `features(texts, scores)` (drift features) runs later, in the writer thread."""
+        call_id = "pred_" + secrets.token_hex(8)
         self._pending.put({
             "created_at": time.time(), "model_id": model_id, "endpoint": endpoint,
             "n_texts": len(texts), "latency_ms": latency_ms, "role": role,
-            "texts": texts, "outputs": outputs,
+            "texts": texts, "outputs": outputs, "call_id": call_id,
+            "scores": scores, "features": features,
         })
+        return [f"{call_id}_{i}" for i in range(len(texts))]
+
+    def _features(self, entry: dict[str, Any]) -> bytes | None:
+        """The packed drift features of one call (ml/drift.py), computed off the request path."""
+        compute, scores = entry.pop("features"), entry.pop("scores")
+        if compute is None or scores is None:
+            return None
+        try:
+            return pack(compute(entry["texts"], scores))
+        except Exception:  # a feature must never cost the log its row
+            log.exception("could not compute drift features for model %s", entry["model_id"])
+            return None
 
     def _items(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
         items = []
@@ -80,6 +110,7 @@ class PredictionLog:
     def _write(self, batch: list[dict[str, Any]]) -> None:
         rows = []
         for entry in batch:
+            entry["features"] = self._features(entry)
             entry["items"] = self._items(entry)
             entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
                 tzinfo=None
@@ -117,6 +148,21 @@ class PredictionLog:
         ).limit(limit)
         with self.db.session() as session:
             return [PredictionLogEntry.model_validate(r) for r in session.scalars(statement)]
+
+    def find(self, prediction_id: str) -> tuple[PredictionLogRow, int] | None:
+        """The log row holding `prediction_id` and the index of its text, if it was written."""
+        parts = split_prediction_id(prediction_id)
+        if parts is None:
+            return None
+        call_id, index = parts
+        with self.db.session() as session:
+            row = session.scalars(
+                select(PredictionLogRow).where(PredictionLogRow.call_id == call_id)
+            ).first()
+            if row is None or index >= row.n_texts:
+                return None
+            session.expunge(row)
+            return row, index
 
     def flush(self, timeout: float = 5.0) -> None:
         """Stop the writer after it has written everything queued."""
