@@ -29,6 +29,7 @@ PAGES = {
         st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
         st.Page("pages/predictions.py", title="Prediction log", icon=":material/receipt_long:"),
+        st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
     ],
 }
 

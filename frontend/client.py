@@ -275,3 +275,29 @@ class BackendClient:
                 if isinstance(body.get(key), list):
                     return body[key]
         return body or []
+
+    # -- monitoring and feedback ------------------------------------------------------------
+
+    def drift(self, model_id: str, since: str | None = None, until: str | None = None) -> JSONDict:
+        """GET /api/v1/models/{id}/drift → {n, status, features: {name: {psi, ...}}, hourly}."""
+        params = {k: v for k, v in {"since": since, "until": until}.items() if v}
+        return self._json("GET", f"/api/v1/models/{model_id}/drift", params=params)
+
+    def send_feedback(self, body: JSONDict) -> JSONDict:
+        """POST /api/v1/feedback {prediction_id | model_id + text, label} → FeedbackInfo."""
+        return self._json("POST", "/api/v1/feedback/", json=body)
+
+    def list_feedback(self, model_id: str | None = None, limit: int = 100) -> list[JSONDict]:
+        """GET /api/v1/feedback (newest first)."""
+        params: JSONDict = {"limit": limit}
+        if model_id:
+            params["model_id"] = model_id
+        return self._json("GET", "/api/v1/feedback/", params=params)
+
+    def feedback_summary(self, model_id: str) -> JSONDict:
+        """GET /api/v1/feedback/summary → {n, disagreed, disagreement_share, by_label}."""
+        return self._json("GET", "/api/v1/feedback/summary", params={"model_id": model_id})
+
+    def feedback_dataset(self, model_id: str) -> JSONDict:
+        """POST /api/v1/feedback/dataset (editor) → DatasetInfo of the model's corrections."""
+        return self._json("POST", "/api/v1/feedback/dataset", json={"model_id": model_id})

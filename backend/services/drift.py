@@ -50,7 +50,11 @@ class DriftService:
             )
         default_window = since is None and until is None
         until = until or utcnow()
-        since = since or until - timedelta(hours=self.settings.drift_window_hours)
+        try:
+            since = since or until - timedelta(hours=self.settings.drift_window_hours)
+        except OverflowError:
+            raise BadRequest("until is too early to look a window back from; give since too"
+                             ) from None
         if since >= until:
             raise BadRequest(
                 f"since ({since:%Y-%m-%dT%H:%M:%S}) must be before until "

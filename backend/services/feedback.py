@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.db.models import FeedbackRow, ModelRow, utcnow
@@ -152,14 +152,16 @@ class FeedbackService:
     def summary(self, model_ref: str) -> FeedbackSummary:
         model_id = self._model_id(model_ref)
         with self.db.session() as session:
+            # Counted here, not by GROUP BY: PostgreSQL cannot compare JSON values.
             rows = session.execute(
-                select(FeedbackRow.label, FeedbackRow.predicted, func.count())
-                .where(FeedbackRow.model_id == model_id)
-                .group_by(FeedbackRow.label, FeedbackRow.predicted)
+                select(FeedbackRow.label, FeedbackRow.predicted).where(
+                    FeedbackRow.model_id == model_id
+                )
             ).all()
         by_label: dict[str, int] = {}
         known = disagreed = 0
-        for label, predicted, count in rows:
+        for label, predicted in rows:
+            count = 1
             by_label[str(label)] = by_label.get(str(label), 0) + count
             if predicted is not None:
                 known += count

@@ -80,10 +80,13 @@ if clicked and not texts:
 elif clicked:
     with reported_errors(), st.spinner(f"Classifying {len(texts):,} texts…"):
         labels: list[Any] = []
+        prediction_ids: list[str] = []
         scored: dict[str, Any] = {"classes": [], "scores": []}
         for start in range(0, len(texts), BATCH):
             chunk = texts[start : start + BATCH]
-            labels += client.predict(model_id, chunk)["predictions"]
+            answer = client.predict(model_id, chunk)
+            labels += answer["predictions"]
+            prediction_ids += answer.get("prediction_ids") or []
             part = client.predict_scores(model_id, chunk)
             scored["classes"] = part["classes"]
             scored["score_kind"] = part.get("score_kind")
@@ -92,6 +95,9 @@ elif clicked:
             "model": model_label(model),
             "score_kind": scored.get("score_kind"),
             "table": predictions_table(texts, labels, scored),
+            "model_id": model_id,
+            "classes": scored["classes"],
+            "prediction_ids": prediction_ids if len(prediction_ids) == len(texts) else [],
         }
 
 result = st.session_state.get(RESULT)
@@ -106,3 +112,28 @@ if result:
         mime="text/csv",
         key="predict_download",
     )
+
+if result and result.get("prediction_ids"):
+    st.subheader("Mark a prediction wrong")
+    table = result["table"]
+    columns = st.columns([3, 1, 1])
+    row = columns[0].selectbox(
+        "Prediction",
+        range(len(table)),
+        format_func=lambda i: f"{table['text'][i][:80]} → {table['prediction'][i]}",
+        key="predict_fix_row",
+    )
+    right = columns[1].selectbox("Right label", result["classes"], key="predict_fix_label")
+    if columns[2].button("Send correction", key="predict_fix_send"):
+        with reported_errors():
+            sent = client.send_feedback(
+                {
+                    "prediction_id": result["prediction_ids"][row],
+                    "text": table["text"][row],  # needed when the log keeps no texts
+                    "label": right,
+                }
+            )
+            st.success(
+                f"Correction saved ({sent['id']}): {sent['label']}"
+                + (" — the model said otherwise." if sent.get("disagrees") else ".")
+            )

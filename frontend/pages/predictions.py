@@ -1,13 +1,62 @@
 """Prediction log: every predict / predict_scores call the backend recorded, newest first."""
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from frontend.ui import call, get_client
+from frontend.ui import call, get_client, reported_errors
 
 ALL_MODELS = "(all models)"
+
+
+def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> None:
+    """Pick a logged prediction and send its right label as feedback."""
+    logged = [
+        (record, index)
+        for record in records
+        for index in range(len(record.get("prediction_ids") or []))
+    ]
+    if not logged:
+        return
+    classes = {model["id"]: model.get("classes") or [] for model in models}
+    st.subheader("Mark a prediction wrong")
+    columns = st.columns([3, 1, 1])
+    choice = columns[0].selectbox(
+        "Prediction",
+        range(len(logged)),
+        format_func=lambda i: describe(*logged[i]),
+        key="predictions_fix_row",
+    )
+    record, index = logged[choice]
+    item = record["items"][index]
+    right = columns[1].selectbox(
+        "Right label", classes.get(record["model_id"], []), key="predictions_fix_label"
+    )
+    text = item.get("text")
+    if text is None:
+        text = st.text_input(
+            "The predicted text (the log keeps only hashes; it must be the same text)",
+            key="predictions_fix_text",
+        )
+    if columns[2].button("Send correction", key="predictions_fix_send"):
+        if not text:
+            st.warning("Type the text that was predicted.")
+            return
+        with reported_errors():
+            sent = client.send_feedback(
+                {"prediction_id": record["prediction_ids"][index], "text": text, "label": right}
+            )
+            st.success(f"Correction saved ({sent['id']}): {sent['label']}.")
+
+
+def describe(record: dict[str, Any], index: int) -> str:
+    item = record["items"][index]
+    shown = item.get("text") or f"sha256 {str(item.get('sha256'))[:12]}…"
+    answer = item.get("prediction")
+    return f"{record['created_at']} · {record['model_id']} · {shown[:60]} → {answer}"
+
 
 st.title("Prediction log")
 client = get_client()
@@ -46,6 +95,7 @@ if records is not None:
             if table[column].map(lambda value: isinstance(value, list | dict)).any():
                 table[column] = table[column].map(str)
         st.caption(f"{len(table):,} calls, newest first.")
+        mark_wrong(records, models)
         st.dataframe(table, hide_index=True, key="predictions_table")
         st.download_button(
             "Download CSV",
