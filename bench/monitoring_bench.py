@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from backend.db.migrate import upgrade_to_head  # noqa: E402
-from backend.db.models import ModelRow, PredictionLogRow, utcnow  # noqa: E402
+from backend.db.models import ModelRow, PredictionFeaturesRow  # noqa: E402
 from backend.db.session import Database  # noqa: E402
 from backend.ml import drift  # noqa: E402
 from backend.ml.pipeline import build_pipeline, score_matrix  # noqa: E402
 from backend.services.drift import DriftService  # noqa: E402
 from backend.services.inference import LoadedModel  # noqa: E402
-from backend.services.prediction_log import PredictionLog, text_hash  # noqa: E402
+from backend.services.prediction_log import (  # noqa: E402
+    FEATURES_FLUSH_S,
+    PredictionLog,
+    _feature_rows,
+    text_hash,
+)
 from backend.services.registry import ModelRegistry  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 
@@ -64,35 +68,25 @@ def database(url: str | None, folder: Path) -> Database:
     return db
 
 
-def fill_log(db: Database, model: LoadedModel, live: list[str], per_call: int) -> None:
-    """TOTAL predictions of `model` as TOTAL / per_call calls over the last 10 hours."""
+def fill_log(db: Database, model: LoadedModel, live: list[str], per_call: int) -> int:
+    """TOTAL predictions of `model` as TOTAL / per_call calls evenly over the last 10 hours,
+    stored as the log writer stores them (a features row per model per FEATURES_FLUSH_S)."""
     pool = live[:5000]
     features = model.live_features(pool, score_matrix(model.pipeline, pool)[1])
-    now = utcnow()
+    width = features.shape[1]
+    now = time.time()
     calls = TOTAL // per_call
-    rows = []
+    groups: dict[int, list[Any]] = {}
     for call in range(calls):
         start = (call * per_call) % (len(pool) - per_call)
-        rows.append(
-            {
-                "created_at": now - timedelta(seconds=36_000 * (calls - call) / calls),
-                "model_id": model.model_id,
-                "endpoint": "predict",
-                "n_texts": per_call,
-                "latency_ms": 1.0,
-                "role": None,
-                "call_id": f"pred_{call:016x}",
-                "items": [{"sha256": "0" * 64, "prediction": 1}] * per_call,
-                "features": drift.pack(features[start : start + per_call]),
-            }
+        moment = now - 36_000 * (calls - call) / calls
+        groups.setdefault(int(moment // FEATURES_FLUSH_S), []).append(
+            (moment, per_call, drift.pack(features[start : start + per_call]))
         )
-        if len(rows) == 5000:
-            with db.session() as session:
-                session.execute(insert(PredictionLogRow), rows)
-            rows = []
-    if rows:
-        with db.session() as session:
-            session.execute(insert(PredictionLogRow), rows)
+    rows = [_feature_rows({(model.model_id, width): run})[0] for run in groups.values()]
+    with db.session() as session:
+        session.execute(insert(PredictionFeaturesRow), rows)
+    return len(rows)
 
 
 def drift_seconds(
@@ -130,7 +124,7 @@ def drift_seconds(
                 )
             )
         model = LoadedModel(model_id, pipeline, classes, None)
-        fill_log(db, model, live, per_call)
+        stored_rows = fill_log(db, model, live, per_call)
         service = DriftService(db, ModelRegistry(db), Settings(data_dir=Path(folder)))
         times = []
         for _ in range(3):
@@ -139,7 +133,7 @@ def drift_seconds(
             times.append(time.perf_counter() - started)
         assert report.n == TOTAL, report.n
         db.dispose()
-        return statistics.median(times), report.status
+        return statistics.median(times), f"{report.status}, {stored_rows:,} feature rows"
 
 
 def log_cpu(pipeline: Any, live: list[str], batch: int, calls: int) -> dict[str, float]:

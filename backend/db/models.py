@@ -123,12 +123,25 @@ class PredictionLogRow(Base):
     items: Mapped[list[Any]] = mapped_column(JSON)
     # Monitoring (issue 16). Prediction ids of this call are "<call_id>_<index>".
     call_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
-    # float32 rows, one per text, as in ml/drift.py: length, OOV share, class scores.
-    features: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
-# Drift reads one model's rows in a time window.
-Index("ix_prediction_log_model_time", PredictionLogRow.model_id, PredictionLogRow.created_at)
+class PredictionFeaturesRow(Base):
+    """Drift features of one model's predictions written together (ml/drift.py): float32 rows,
+    one per text (length, OOV share, class scores). One row per writer batch, not per call:
+    100,000 one-text calls are a few hundred rows to read, not 100,000."""
+
+    __tablename__ = "prediction_features"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # the first call's
+    n: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    features: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+Index("ix_prediction_features_model_time", PredictionFeaturesRow.model_id,
+      PredictionFeaturesRow.created_at)
 
 
 class FeedbackRow(Base):

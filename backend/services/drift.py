@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
-from backend.db.models import PredictionLogRow, utcnow
+from backend.db.models import PredictionFeaturesRow, utcnow
 from backend.db.session import Database
 from backend.errors import BadRequest, Conflict
 from backend.ml import drift
@@ -53,8 +54,9 @@ class DriftService:
         try:
             since = since or until - timedelta(hours=self.settings.drift_window_hours)
         except OverflowError:
-            raise BadRequest("until is too early to look a window back from; give since too"
-                             ) from None
+            raise BadRequest(
+                "until is too early to look a window back from; give since too"
+            ) from None
         if since >= until:
             raise BadRequest(
                 f"since ({since:%Y-%m-%dT%H:%M:%S}) must be before until "
@@ -93,22 +95,23 @@ class DriftService:
 
     def _window(
         self, model_id: str, since: datetime, until: datetime, width: int
-    ) -> tuple[list[datetime], list[int], np.ndarray]:
+    ) -> tuple[list[Any], list[int], np.ndarray]:
+        # The time as the driver gives it: parsing SQLite's time strings into datetimes was
+        # most of the time before features were stored per writer batch.
         statement = select(
-            PredictionLogRow.created_at, PredictionLogRow.n_texts, PredictionLogRow.features
+            type_coerce(PredictionFeaturesRow.created_at, String),
+            PredictionFeaturesRow.n,
+            PredictionFeaturesRow.features,
         ).where(
-            PredictionLogRow.model_id == model_id,
-            PredictionLogRow.created_at >= since,
-            PredictionLogRow.created_at < until,
-            PredictionLogRow.features.is_not(None),
+            PredictionFeaturesRow.model_id == model_id,
+            PredictionFeaturesRow.created_at >= since,
+            PredictionFeaturesRow.created_at < until,
+            PredictionFeaturesRow.width == width,  # another width: a replaced model file
         )
-        with self.db.session() as session:
-            found = session.execute(statement).all()
-        row_bytes = width * np.dtype(drift.FEATURE_DTYPE).itemsize
-        # A row of another width (a model file replaced under the same id) is left out.
-        usable = [r for r in found if len(r[2]) == r[1] * row_bytes]
-        rows = drift.unpack([r[2] for r in usable], width)
-        return [r[0] for r in usable], [r[1] for r in usable], rows
+        with self.db.engine.connect() as connection:
+            found = connection.execute(statement).all()
+        rows = drift.unpack([r[2] for r in found], width)
+        return [r[0] for r in found], [r[1] for r in found], rows
 
     def latest(self, model_ids: list[str]) -> dict[str, DriftReport]:
         """The last default-window report per model, recomputed when older than
@@ -130,15 +133,15 @@ class DriftService:
         return reports
 
 
-def _hourly(times: list[datetime], counts: list[int]) -> list[HourCount]:
-    if not times:
-        return []
-    hours = np.asarray(times, dtype="datetime64[h]")
-    unique, inverse = np.unique(hours, return_inverse=True)
-    totals = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64))
+def _hourly(times: list[Any], counts: list[int]) -> list[HourCount]:
+    """Predictions per hour; `times` are SQLite's strings or PostgreSQL's datetimes."""
+    per_hour: Counter[str] = Counter()
+    for moment, count in zip(times, counts, strict=True):
+        text = moment if isinstance(moment, str) else moment.isoformat(sep=" ")
+        per_hour[text[:13]] += count
     return [
-        HourCount(hour=hour.astype("datetime64[us]").astype(datetime), n=int(total))
-        for hour, total in zip(unique, totals, strict=True)
+        HourCount(hour=datetime.strptime(hour, "%Y-%m-%d %H"), n=n)
+        for hour, n in sorted(per_hour.items())
     ]
 
 

@@ -19,7 +19,7 @@ import sklearn
 from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
 from backend.ml.artifacts import ArtifactError, load_pipeline
-from backend.ml.drift import OovMeter, feature_rows
+from backend.ml.drift import LIVE_OOV_SAMPLE, OovMeter, feature_rows
 from backend.ml.pipeline import predict_and_score, score_matrix
 from backend.services.batching import MicroBatcher
 
@@ -51,7 +51,7 @@ class LoadedModel:
 
     def live_features(self, texts: list[str], scores: Any) -> np.ndarray:
         """Drift features of served texts (ml/drift.py); the prediction log's writer calls it."""
-        return feature_rows(self.oov, texts, scores)
+        return feature_rows(self.oov, texts, scores, LIVE_OOV_SAMPLE)
 
 
 def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:

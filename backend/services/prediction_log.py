@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from backend.db.models import PredictionLogRow, utcnow
+from backend.db.models import PredictionFeaturesRow, PredictionLogRow, utcnow
 from backend.db.session import Database
 from backend.ml.drift import pack
 from backend.schemas.predictions import PredictionLogEntry
@@ -51,6 +51,8 @@ class PredictionLog:
         self._pending: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, daemon=True, name="prediction-log")
         self._last_prune = 0.0
+        # (model id, width) → [(time, n texts, packed features)] not yet written.
+        self._feature_buffer: dict[tuple[str, int], list[Any]] = {}
         self._thread.start()
 
     def record(
@@ -105,17 +107,43 @@ class PredictionLog:
                 batch.append(entry)
             if batch:
                 self._write(batch)
+            self._write_features(everything=stopping)
             self._maybe_prune()
+
+    def _write_features(self, *, everything: bool) -> None:
+        """Write the buffered drift features whose first call is FEATURES_FLUSH_S old."""
+        cutoff = time.time() - FEATURES_FLUSH_S
+        due = {
+            key: calls
+            for key, calls in self._feature_buffer.items()
+            if everything or calls[0][0] < cutoff
+        }
+        if not due:
+            return
+        for key in due:
+            del self._feature_buffer[key]
+        try:
+            with self.db.session() as session:
+                session.execute(insert(PredictionFeaturesRow), _feature_rows(due))
+        except Exception:  # as for the log: never take predictions down
+            log.exception("could not write drift features of %d models", len(due))
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         rows = []
+        features: dict[tuple[str, int], list[Any]] = {}
         for entry in batch:
-            entry["features"] = self._features(entry)
+            packed = self._features(entry)
+            if packed is not None:  # grouped per model: one features row per batch
+                width = len(packed) // (4 * max(1, entry["n_texts"]))
+                features.setdefault((entry["model_id"], width), []).append(
+                    (entry["created_at"], entry["n_texts"], packed))
             entry["items"] = self._items(entry)
             entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
                 tzinfo=None
             )
             rows.append(entry)
+        for key, calls in features.items():
+            self._feature_buffer.setdefault(key, []).extend(calls)
         try:
             with self.db.session() as session:
                 session.execute(insert(PredictionLogRow), rows)
@@ -131,6 +159,9 @@ class PredictionLog:
             with self.db.session() as session:
                 session.execute(
                     delete(PredictionLogRow).where(PredictionLogRow.created_at < cutoff)
+                )
+                session.execute(
+                    delete(PredictionFeaturesRow).where(PredictionFeaturesRow.created_at < cutoff)
                 )
         except Exception:
             log.exception("could not prune the prediction log")
@@ -168,3 +199,31 @@ class PredictionLog:
         """Stop the writer after it has written everything queued."""
         self._pending.put(None)
         self._thread.join(timeout)
+
+
+# Drift features are written per model every few seconds, a row for many calls: drift then
+# reads a few thousand rows for 100,000 predictions. A pause longer than FEATURES_GAP_S starts
+# a new row, so time windows still cut close to when calls were made.
+FEATURES_FLUSH_S = 5.0
+FEATURES_GAP_S = 1.0
+
+
+def _feature_rows(groups: dict[tuple[str, int], list[Any]]) -> list[dict[str, Any]]:
+    """Features rows from (model id, width) → [(time, n texts, packed)] of one batch."""
+    rows: list[dict[str, Any]] = []
+    for (model_id, width), calls in groups.items():
+        calls.sort(key=lambda call: call[0])
+        run: list[Any] = []
+        for call in calls:
+            if run and call[0] - run[-1][0] > FEATURES_GAP_S:
+                rows.append(_features_row(model_id, width, run))
+                run = []
+            run.append(call)
+        rows.append(_features_row(model_id, width, run))
+    return rows
+
+
+def _features_row(model_id: str, width: int, run: list[Any]) -> dict[str, Any]:
+    first = datetime.fromtimestamp(run[0][0], UTC).replace(tzinfo=None)
+    return {"model_id": model_id, "created_at": first, "n": sum(call[1] for call in run),
+            "width": width, "features": b"".join(call[2] for call in run)}

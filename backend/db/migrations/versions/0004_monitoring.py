@@ -20,10 +20,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("drift_reference", sa.JSON(), nullable=True))
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("call_id", sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column("features", sa.LargeBinary(), nullable=True))
         batch_op.create_unique_constraint("uq_prediction_log_call_id", ["call_id"])
+    op.create_table(
+        "prediction_features",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("model_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("features", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("prediction_features", schema=None) as batch_op:
+        batch_op.create_index("ix_prediction_features_created_at", ["created_at"], unique=False)
         batch_op.create_index(
-            "ix_prediction_log_model_time", ["model_id", "created_at"], unique=False
+            "ix_prediction_features_model_time", ["model_id", "created_at"], unique=False
         )
     op.create_table(
         "feedback",
@@ -41,19 +52,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("model_id", "dedupe_key", name="uq_feedback_key"),
     )
     with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_feedback_model_id"), ["model_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_feedback_created_at"), ["created_at"], unique=False)
+        batch_op.create_index("ix_feedback_model_id", ["model_id"], unique=False)
+        batch_op.create_index("ix_feedback_created_at", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feedback_created_at"))
-        batch_op.drop_index(batch_op.f("ix_feedback_model_id"))
     op.drop_table("feedback")
+    op.drop_table("prediction_features")
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_prediction_log_model_time")
         batch_op.drop_constraint("uq_prediction_log_call_id", type_="unique")
-        batch_op.drop_column("features")
         batch_op.drop_column("call_id")
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.drop_column("drift_reference")
