@@ -14,8 +14,15 @@ import skops.io as sio
 from backend.files import atomic_file
 
 # Beyond skops' own default trust list (scikit-learn estimators, numpy and scipy containers)
-# nothing is trusted: a file naming any other type or function is refused before loading.
-EXTRA_TRUSTED: frozenset[str] = frozenset()
+# only these are trusted: this project's own estimator and preprocessor (plain classes holding
+# arrays and options), and the parts of scikit-learn's probability calibration that skops does
+# not list. A file naming any other type or function is refused before loading.
+EXTRA_TRUSTED: frozenset[str] = frozenset({
+    "backend.ml.nbsvm.NBSVMClassifier",
+    "backend.ml.lemmatize.Lemmatizer",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+})
 
 
 class ArtifactError(Exception):
@@ -39,7 +46,13 @@ def atomic_write_bytes(path: Path, payload: bytes) -> str:
 
 def _vectorizers(pipeline: Any) -> list[Any]:
     steps = getattr(pipeline, "steps", None) or [("", pipeline)]
-    return [step for _, step in steps if hasattr(step, "vocabulary_")]
+    found = []
+    for _, step in steps:
+        parts = getattr(step, "transformer_list", None)  # a FeatureUnion of vectorizers
+        for part in [p for _, p in parts] if parts is not None else [step]:
+            if hasattr(part, "vocabulary_"):
+                found.append(part)
+    return found
 
 
 @contextmanager

@@ -34,6 +34,25 @@ class LinearSVCParams(_Strict):
     C: float = Field(1.0, gt=0, le=1e6)
     max_iter: int = Field(1000, ge=1, le=100_000)
     class_weight: ClassWeight = None
+    calibrate: bool = Field(
+        False, description="fit sigmoid calibration (3 folds) so scores are probabilities"
+    )
+
+
+class NBSVMParams(_Strict):
+    C: float = Field(4.0, gt=0, le=1e6, description="inverse regularisation of the linear model")
+    alpha: float = Field(1.0, gt=0, le=1e6, description="smoothing of the naive-Bayes ratios")
+    max_iter: int = Field(1000, ge=1, le=100_000)
+    class_weight: ClassWeight = None
+
+
+class AutoParams(_Strict):
+    budget_s: float = Field(
+        300, ge=10, le=3600, description="seconds the search of kinds and parameters may take"
+    )
+    chosen: dict[str, Any] | None = Field(
+        None, description="set by the service after the fit: the configuration that won"
+    )
 
 
 class SGDParams(_Strict):
@@ -50,30 +69,61 @@ PARAMS_BY_TYPE: dict[str, type[_Strict]] = {
     "complement_nb": ComplementNBParams,
     "svc": LinearSVCParams,
     "sgd": SGDParams,
+    "nbsvm": NBSVMParams,
+    "auto": AutoParams,
 }
-ModelType = Literal["logreg", "mnb", "complement_nb", "svc", "sgd"]
+ModelType = Literal["logreg", "mnb", "complement_nb", "svc", "sgd", "nbsvm", "auto"]
 
 MinDf = Annotated[int, Field(ge=1)] | Annotated[float, Field(gt=0, lt=1)]
 MaxDf = Annotated[float, Field(gt=0, le=1)] | Annotated[int, Field(ge=1)]
 
 
+# `{"type": "union"}` alone gives word 1-2-grams and char_wb 2-5-grams, sublinear TF-IDF.
+UNION_DEFAULTS: dict[str, Any] = {
+    "ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True,
+    "char_ngram_range": (2, 5), "char_min_df": 2, "char_max_features": 300_000,
+}
+CHAR_KEYS = ("char_ngram_range", "char_min_df", "char_max_features")
+
+
 class VectorizerParams(_Strict):
-    type: Literal["tfidf", "count"] = "tfidf"
-    analyzer: Literal["word", "char_wb"] = "word"
+    type: Literal["tfidf", "count", "union"] = Field(
+        "tfidf", description="union: word and char_wb TF-IDF side by side"
+    )
+    analyzer: Literal["word", "char_wb"] = Field("word", description="tfidf/count only")
     ngram_range: tuple[int, int] = (1, 1)
     min_df: MinDf = 1
     max_df: MaxDf = 1.0
     max_features: int | None = Field(None, ge=1)
     sublinear_tf: bool = False
     lowercase: bool = True
+    lemmatize: bool = Field(
+        False, description="replace words by their lemmas (English and Russian) before n-grams"
+    )
+    char_ngram_range: tuple[int, int] | None = Field(None, description="union: char n-grams")
+    char_min_df: MinDf | None = None
+    char_max_features: int | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _union_defaults(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("type") == "union":
+            return {**UNION_DEFAULTS, **values}
+        return values
 
     @model_validator(mode="after")
     def _check(self) -> VectorizerParams:
-        low, high = self.ngram_range
-        if not 1 <= low <= high <= 10:
-            raise ValueError("ngram_range must be [min, max] with 1 <= min <= max <= 10")
-        if self.sublinear_tf and self.type != "tfidf":
-            raise ValueError("sublinear_tf applies to the tfidf vectorizer only")
+        for name in ("ngram_range", "char_ngram_range"):
+            low, high = getattr(self, name) or (1, 1)
+            if not 1 <= low <= high <= 10:
+                raise ValueError(f"{name} must be [min, max] with 1 <= min <= max <= 10")
+        if self.sublinear_tf and self.type == "count":
+            raise ValueError("sublinear_tf applies to the tfidf and union vectorizers only")
+        if self.type == "union" and self.analyzer != "word":
+            raise ValueError("a union has its own char part; leave analyzer as word")
+        given = [k for k in CHAR_KEYS if getattr(self, k) is not None]
+        if self.type != "union" and given:
+            raise ValueError(f"{', '.join(given)} apply to the union vectorizer only")
         return self
 
 
@@ -100,5 +150,10 @@ def validate_vectorizer(vectorizer: dict[str, Any]) -> dict[str, Any]:
         dumped = VectorizerParams.model_validate(vectorizer).model_dump()
     except ValidationError as exc:
         raise ValueError(validation_message("vectorizer", exc)) from None
-    dumped["ngram_range"] = list(dumped["ngram_range"])
+    if dumped["type"] != "union":
+        for key in CHAR_KEYS:
+            dumped.pop(key)
+    for key in ("ngram_range", "char_ngram_range"):
+        if dumped.get(key) is not None:
+            dumped[key] = list(dumped[key])
     return dumped

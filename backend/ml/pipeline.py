@@ -6,11 +6,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
+
+from backend.ml.lemmatize import Lemmatizer
+from backend.ml.nbsvm import NBSVMClassifier
 
 CLASSIFIERS: dict[str, type[ClassifierMixin]] = {
     "logreg": LogisticRegression,
@@ -18,24 +22,48 @@ CLASSIFIERS: dict[str, type[ClassifierMixin]] = {
     "complement_nb": ComplementNB,
     "svc": LinearSVC,
     "sgd": SGDClassifier,
+    "nbsvm": NBSVMClassifier,
 }
+SEEDED = frozenset({"logreg", "svc", "sgd", "nbsvm"})
 
 
-def build_vectorizer(vectorizer: dict[str, Any]) -> CountVectorizer:
-    options = {k: v for k, v in vectorizer.items() if k != "type"}
+def _text_vectorizer(options: dict[str, Any], kind: str) -> CountVectorizer:
+    options = dict(options)
     options["ngram_range"] = tuple(options["ngram_range"])
-    if vectorizer["type"] == "tfidf":
+    if options.pop("lemmatize", False):
+        options["preprocessor"] = Lemmatizer(lowercase=options["lowercase"])
+    if kind == "tfidf":
         return TfidfVectorizer(**options)
     options.pop("sublinear_tf", None)
     return CountVectorizer(**options)
 
 
+def build_vectorizer(vectorizer: dict[str, Any]) -> Any:
+    """A TF-IDF or count vectorizer, or for `union` word and char_wb TF-IDF side by side."""
+    char_keys = ("char_ngram_range", "char_min_df", "char_max_features")
+    options = {k: v for k, v in vectorizer.items() if k != "type" and k not in char_keys}
+    if vectorizer["type"] != "union":
+        return _text_vectorizer(options, vectorizer["type"])
+    char = {
+        **options, "analyzer": "char_wb", "ngram_range": vectorizer["char_ngram_range"],
+        "min_df": vectorizer["char_min_df"], "max_features": vectorizer["char_max_features"],
+        "lemmatize": False,  # character n-grams of the surface form carry misspelt insults
+    }
+    return FeatureUnion(
+        [("word", _text_vectorizer(options, "tfidf")), ("char", _text_vectorizer(char, "tfidf"))]
+    )
+
+
 def build_classifier(model_type: str, params: dict[str, Any], random_state: int) -> Any:
     cls = CLASSIFIERS[model_type]
     options = dict(params)
-    if model_type in {"logreg", "svc", "sgd"}:
+    calibrate = options.pop("calibrate", False)
+    if model_type in SEEDED:
         options["random_state"] = random_state
-    return cls(**options)
+    classifier = cls(**options)
+    if calibrate:  # LinearSVC has no probabilities of its own; sigmoid calibration adds them
+        return CalibratedClassifierCV(classifier, method="sigmoid", cv=3)
+    return classifier
 
 
 def build_pipeline(

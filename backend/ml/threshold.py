@@ -55,22 +55,48 @@ def _pr(truth: np.ndarray, positive_scores: np.ndarray) -> tuple[np.ndarray, ...
     return precision[:-1], recall[:-1], thresholds
 
 
-def best_f1_threshold(truth: np.ndarray, positive_scores: np.ndarray) -> float | None:
-    """The cut that maximises the positive class's F1 on these scores (None if undefined).
+def f1_by_cut(truth: np.ndarray, positive_scores: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For every distinct score taken as the cut (positive = score >= cut): the cuts, the
+    positive class's F1 and the macro F1 over both classes, in one pass over sorted scores."""
+    truth = np.asarray(truth, dtype=bool)
+    scores = np.asarray(positive_scores, dtype=float)
+    order = np.argsort(-scores, kind="mergesort")
+    scores, truth = scores[order], truth[order]
+    last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]  # end of each tie group
+    tp = np.cumsum(truth)[last].astype(float)
+    fp = (last + 1) - tp
+    positives, negatives = float(truth.sum()), float(len(truth) - truth.sum())
+    fn, tn = positives - tp, negatives - fp
+    f1_pos = 2 * tp / np.maximum(2 * tp + fp + fn, 1e-12)
+    f1_neg = 2 * tn / np.maximum(2 * tn + fn + fp, 1e-12)
+    return scores[last], f1_pos, (f1_pos + f1_neg) / 2
 
-    The returned value lies halfway to the next lower score, so texts scoring a little below
-    the best cut on new data still count as positive, as they did on the held-out rows.
+
+def best_threshold(
+    truth: np.ndarray, positive_scores: np.ndarray, objective: str = "f1"
+) -> tuple[float, float] | None:
+    """The cut maximising the positive class's F1 (`f1`) or the macro F1 (`macro_f1`) on
+    these held-out scores, and the F1 it reaches; None when only one class is present.
+
+    The cut lies halfway to the next lower score, so texts scoring a little below the best
+    cut on new data still count as positive, as they did on the held-out rows.
     """
     truth = np.asarray(truth, dtype=bool)
     if truth.all() or not truth.any():
         return None
-    precision, recall, thresholds = _pr(truth, np.asarray(positive_scores, dtype=float))
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall + 1e-12), 0)
-    best = int(np.argmax(f1))
-    cut = float(thresholds[best])
-    below = np.asarray(positive_scores, dtype=float)
-    below = below[below < cut]
-    return (cut + float(below.max())) / 2 if below.size else cut
+    cuts, f1_pos, f1_macro = f1_by_cut(truth, positive_scores)
+    values = f1_macro if objective == "macro_f1" else f1_pos
+    best = int(np.argmax(values))
+    cut = float(cuts[best])
+    if best + 1 < len(cuts):
+        cut = (cut + float(cuts[best + 1])) / 2
+    return cut, float(values[best])
+
+
+def best_f1_threshold(truth: np.ndarray, positive_scores: np.ndarray) -> float | None:
+    """The cut that maximises the positive class's F1 on these scores (None if undefined)."""
+    found = best_threshold(truth, positive_scores, "f1")
+    return None if found is None else found[0]
 
 
 def threshold_for_target(

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from backend.ml import drift
 from backend.ml.artifacts import save_pipeline
+from backend.ml.auto import auto_fit
 from backend.ml.metrics import compute_metrics
 from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
 from backend.ml.search import grid_search
@@ -61,6 +62,9 @@ class FitOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None  # binary models' tuned decision threshold; None = default
     drift_reference: dict[str, Any] | None = None  # see ml/drift.py
+    # Set when the fit chose them (model_type auto): what the model row should record.
+    params: dict[str, Any] | None = None
+    vectorizer: dict[str, Any] | None = None
 
 
 def read_dataset(path: str, label_kind: str) -> pd.DataFrame:
@@ -104,31 +108,15 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     x_train, x_test, y_train, y_test = split(frame, job.test_size, job.random_state)
     timings["loading"] = time.perf_counter() - started
 
-    progress(0.1, "vectorizing")
-    mark = time.perf_counter()
-    vectorizer = build_vectorizer(job.vectorizer)
-    features = vectorizer.fit_transform(x_train)
-    timings["vectorizing"] = time.perf_counter() - mark
-
-    progress(0.4, "fitting" if job.search is None else "searching")
-    mark = time.perf_counter()
-    classifier = build_classifier(job.model_type, job.params, job.random_state)
     classes = sorted(np.unique(y_train).tolist())
     positive = positive_class(classes, job.positive_label)
-    search_summary = None
-    if job.search is None:
-        classifier.fit(features, y_train)
+    if job.model_type == "auto":
+        trained = _train_auto(job, x_train, y_train, positive, progress, timings)
     else:
-        classifier, search_summary = grid_search(
-            classifier, features, y_train, job.search, classes, positive, job.random_state,
-            job.joblib_backend,
-        )
+        trained = _train_configured(job, x_train, y_train, positive, progress, timings)
+    vectorizer, classifier, threshold = trained.vectorizer, trained.classifier, trained.threshold
     classes = np.asarray(classifier.classes_).tolist()
-    threshold = None
-    if job.tune_threshold and len(classes) == 2:
-        progress(0.7, "tuning threshold")
-        threshold = tune_on_training(classifier, features, y_train, positive, job.random_state)
-    timings["fitting"] = time.perf_counter() - mark
+    search_summary = trained.search_summary
     pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
 
     progress(0.8, "evaluating")
@@ -148,8 +136,68 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     timings["saving"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     progress(1.0, "saving")
-    return FitOutcome(metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
-                      threshold=threshold, drift_reference=reference)
+    return FitOutcome(
+        metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
+        threshold=threshold, drift_reference=reference, params=trained.params,
+        vectorizer=trained.vectorizer_params,
+    )
+
+
+@dataclass
+class _Trained:
+    vectorizer: Any
+    classifier: Any
+    threshold: float | None = None
+    search_summary: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None  # what the model row records, when the fit chose it
+    vectorizer_params: dict[str, Any] | None = None
+
+
+def _train_configured(
+    job: FitJob, x_train: list[str], y_train: np.ndarray, positive: Any, progress: ProgressFn,
+    timings: dict[str, float],
+) -> _Trained:
+    """The requested vectorizer and classifier (or the best of a grid search)."""
+    progress(0.1, "vectorizing")
+    mark = time.perf_counter()
+    vectorizer = build_vectorizer(job.vectorizer)
+    features = vectorizer.fit_transform(x_train)
+    timings["vectorizing"] = time.perf_counter() - mark
+
+    progress(0.4, "fitting" if job.search is None else "searching")
+    mark = time.perf_counter()
+    classifier = build_classifier(job.model_type, job.params, job.random_state)
+    classes = sorted(np.unique(y_train).tolist())
+    search_summary = None
+    if job.search is None:
+        classifier.fit(features, y_train)
+    else:
+        classifier, search_summary = grid_search(
+            classifier, features, y_train, job.search, classes, positive, job.random_state,
+            job.joblib_backend,
+        )
+    threshold = None
+    if job.tune_threshold and len(classes) == 2:
+        progress(0.7, "tuning threshold")
+        threshold = tune_on_training(classifier, features, y_train, positive, job.random_state)
+    timings["fitting"] = time.perf_counter() - mark
+    return _Trained(vectorizer, classifier, threshold, search_summary)
+
+
+def _train_auto(
+    job: FitJob, x_train: list[str], y_train: np.ndarray, positive: Any, progress: ProgressFn,
+    timings: dict[str, float],
+) -> _Trained:
+    """`model_type: "auto"`: search kinds and features within the budget (see ml/auto.py)."""
+    mark = time.perf_counter()
+    result = auto_fit(x_train, y_train, positive, job.random_state,
+                      float(job.params.get("budget_s", 300)), progress, job.joblib_backend)
+    timings["searching"] = time.perf_counter() - mark
+    return _Trained(
+        result.vectorizer, result.classifier, result.threshold,
+        params={**job.params, "chosen": result.chosen},
+        vectorizer_params=result.vectorizer_params,
+    )
 
 
 def evaluate_split(

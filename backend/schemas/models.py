@@ -68,6 +68,12 @@ class FitRequest(BaseModel):
     @model_validator(mode="after")
     def _validate_hyperparameters(self) -> FitRequest:
         # Each model type has its own schema; unknown keys or bad values name themselves.
+        if self.model_type == "auto":
+            if self.vectorizer:
+                raise ValueError("vectorizer: model_type auto chooses its own features; "
+                                 "leave vectorizer out")
+            if self.search is not None:
+                raise ValueError("search: model_type auto runs its own search; leave search out")
         self.params = validate_params(self.model_type, self.params)
         self.vectorizer = validate_vectorizer(self.vectorizer)
         if self.search is not None:

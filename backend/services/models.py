@@ -309,9 +309,9 @@ class ModelService:
             vectorizer_params = {
                 k: v for k, v in vectorizer.get_params().items() if k in known and k != "type"
             }
-            vectorizer_params["type"] = (
-                "tfidf" if type(vectorizer).__name__ == "TfidfVectorizer" else "count"
-            )
+            vectorizer_params["type"] = {
+                "TfidfVectorizer": "tfidf", "FeatureUnion": "union"
+            }.get(type(vectorizer).__name__, "count")
         model_id = new_id("mdl")
         sha = save_pipeline(pipeline, self.settings.artifacts_dir / f"{model_id}.skops")
         classifier_params = {

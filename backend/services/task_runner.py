@@ -165,6 +165,9 @@ class TaskRunner:
             if "search" in outcome.metrics:  # the model is the best candidate of the grid
                 best = outcome.metrics["search"]["best_params"]
                 self.registry.update(model_id, params={**job.params, **best})
+            if outcome.params is not None:  # the fit chose its own configuration (auto)
+                self.registry.update(model_id, params=outcome.params,
+                                     vectorizer=outcome.vectorizer or job.vectorizer)
             self.registry.update(
                 model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
                 artifact_path=Path(job.artifact_path).name,

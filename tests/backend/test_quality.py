@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.backend.api_steps import MODELS, assert_error, submit_fit, train
+from tests.backend.api_steps import MODELS, assert_error, load_ok, submit_fit, train, unload
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,105 @@ def test_tune_threshold_must_be_a_boolean(
 ) -> None:
     response = submit_fit(http, small_dataset["id"], "quality-bad", tune_threshold="often")
     assert_error(response, 422, "tune_threshold")
+
+
+TEXTS = ["shut up you stupid bitch", "thanks for the helpful edit", "Дебилы кругом", "", "ok"]
+
+
+def answers(http: httpx.Client, model_id: str) -> tuple[list[Any], dict[str, Any]]:
+    predicted = http.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": TEXTS})
+    scored = http.post(f"{MODELS}/predict_scores", json={"model_id": model_id, "texts": TEXTS})
+    assert predicted.status_code == 200, predicted.text
+    assert scored.status_code == 200, scored.text
+    return predicted.json()["predictions"], scored.json()
+
+
+def round_trip(http: httpx.Client, model: dict[str, Any], name: str) -> dict[str, Any]:
+    """Download the model's skops file and upload it again: the upload type check passes."""
+    response = http.get(f"{MODELS}/{model['id']}/download")
+    assert response.status_code == 200, response.text
+    uploaded = http.post(
+        f"{MODELS}/upload",
+        data={"name": name},
+        files={"file": ("m.skops", response.content, "application/octet-stream")},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    return dict(uploaded.json())
+
+
+@pytest.mark.parametrize(
+    ("model_type", "params", "vectorizer", "score_kind"),
+    [
+        ("nbsvm", {"C": 2.0}, {"type": "union", "lemmatize": True}, "probability"),
+        ("svc", {"calibrate": True}, {"type": "union", "char_ngram_range": [3, 4]}, "probability"),
+        ("logreg", {}, {"lemmatize": True, "ngram_range": [1, 2]}, "probability"),
+    ],
+)
+def test_new_kinds_train_serve_and_survive_download_and_upload(
+    http: httpx.Client,
+    small_dataset: dict[str, Any],
+    model_type: str,
+    params: dict[str, Any],
+    vectorizer: dict[str, Any],
+    score_kind: str,
+) -> None:
+    name = f"quality-{model_type}-{len(vectorizer)}"
+    model = train(
+        http, small_dataset["id"], name, model_type=model_type, params=params, vectorizer=vectorizer
+    )
+    assert model["status"] == "trained", model
+    assert model["metrics"]["macro_f1"] > 0.7
+    assert model["vectorizer"]["type"] == vectorizer.get("type", "tfidf")
+    assert model["vectorizer"]["lemmatize"] == vectorizer.get("lemmatize", False)
+    load_ok(http, model["id"])
+    labels, scored = answers(http, model["id"])
+    assert scored["score_kind"] == score_kind
+    assert labels[0] == 1 and labels[1] == 0
+
+    copy = round_trip(http, model, name + "-copy")
+    assert copy["model_type"] == (
+        model_type if not params.get("calibrate") else "CalibratedClassifierCV"
+    )
+    load_ok(http, copy["id"])
+    copy_labels, copy_scored = answers(http, copy["id"])
+    assert copy_labels == labels
+    assert np.allclose(copy_scored["scores"], scored["scores"])
+    for model_id in (model["id"], copy["id"]):
+        unload(http, model_id)
+
+
+def test_auto_searches_within_its_budget_and_records_the_choice(
+    http: httpx.Client, small_dataset: dict[str, Any]
+) -> None:
+    model = train(
+        http, small_dataset["id"], "quality-auto", model_type="auto", params={"budget_s": 20}
+    )
+    assert model["model_type"] == "auto"
+    chosen = model["params"]["chosen"]
+    assert model["params"]["budget_s"] == 20
+    assert chosen["model_type"] in {"nbsvm", "logreg", "svc", "complement_nb"}
+    assert chosen["candidates_tried"] >= 1 and chosen["candidates"]
+    assert 0.5 < chosen["cv_macro_f1"] <= 1.0
+    assert model["vectorizer"] == chosen["vectorizer"]
+    assert model["metrics"]["threshold"] == pytest.approx(chosen["threshold"])
+    assert model["metrics"]["macro_f1"] > 0.75
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"model_type": "nbsvm", "params": {"C": -1}}, "params.C"),
+        ({"model_type": "nbsvm", "params": {"gamma": 1}}, "params.gamma"),
+        ({"model_type": "auto", "params": {"budget_s": 1}}, "params.budget_s"),
+        ({"model_type": "auto", "vectorizer": {"type": "union"}}, "vectorizer"),
+        ({"vectorizer": {"type": "union", "analyzer": "char_wb"}}, "analyzer"),
+        ({"vectorizer": {"char_ngram_range": [2, 4]}}, "char_ngram_range"),
+        ({"vectorizer": {"type": "union", "char_ngram_range": [0, 4]}}, "char_ngram_range"),
+        ({"vectorizer": {"lemmatize": "maybe"}}, "lemmatize"),
+        ({"model_type": "svc", "params": {"calibrate": 3}}, "calibrate"),
+    ],
+)
+def test_bad_quality_options_are_422_naming_them(
+    http: httpx.Client, small_dataset: dict[str, Any], body: dict[str, Any], needle: str
+) -> None:
+    assert_error(submit_fit(http, small_dataset["id"], "quality-bad", **body), 422, needle)
