@@ -39,6 +39,7 @@ _TOKEN = "auth_token"  # the visitor's token, as typed; absent when signed out o
 _GUEST = "auth_guest"  # True while the visitor uses the read-only guest mode
 _IDENTITY = "auth_identity"  # the last whoami answer for this session, as an Identity
 _NOTICE = "auth_notice"  # why the visitor is back at the sign-in form (shown once)
+_TOKEN_INPUT = "auth_token_input"  # the sign-in form's password field
 _PROBLEM = "auth_problem"  # the ClientError that kept this run from checking the token
 
 OPEN_WARNING = (
@@ -86,7 +87,13 @@ def session_token() -> str | None:
 
 
 def session_client() -> BackendClient:
-    """The backend client of this browser session."""
+    """The backend client of this browser session; stops a run that has no checked identity.
+
+    app.py registers no page before sign-in, but Streamlit's pages/-directory mode can run a
+    page file without app.py: the first run of a fresh server process requested at a page's
+    URL does. Every page gets its client here, so such a run shows nothing from the backend."""
+    if identity() is None:
+        st.stop()
     return client_for(session_token())
 
 
@@ -161,7 +168,7 @@ def action_submit(label: str, needed: Role, **kwargs: Any) -> bool:
 
 def sign_out(notice: str | None = None) -> None:
     """Forget the token and the role of this session."""
-    for key in (_TOKEN, _GUEST, _IDENTITY):
+    for key in (_TOKEN, _TOKEN_INPUT, _GUEST, _IDENTITY):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[_NOTICE] = notice
@@ -215,10 +222,12 @@ def _sign_in_form(settings: FrontendSettings) -> None:
     if notice:
         st.warning(notice)
     with st.form("auth_sign_in", clear_on_submit=True):
-        typed = st.text_input("API token", type="password", key="auth_token_input")
+        typed = st.text_input("API token", type="password", key=_TOKEN_INPUT)
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         token = typed.strip()
+        # The typed value would otherwise stay in the widget's state until the next run.
+        st.session_state.pop(_TOKEN_INPUT, None)
         if not token:
             st.error("Paste your API token first.")
             return

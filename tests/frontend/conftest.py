@@ -13,7 +13,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
+from tests.servers import REPO_ROOT, ServerProcess, free_port, start_backend, wait_http
 
 APP_PATH = REPO_ROOT / "frontend" / "app.py"
 APP_TIMEOUT_S = 60
@@ -137,3 +137,44 @@ def open_page(at: AppTest, page: str) -> AppTest:
 def texts_of(elements: Any) -> list[str]:
     """The `.value` of each element, as strings."""
     return [str(element.value) for element in elements]
+
+
+# Tokens of the signed-in tests (16+ characters, one per role, as the backend requires).
+TOKENS = {
+    "viewer": "ui-viewer-token-5b1d07",
+    "editor": "ui-editor-token-c93e41",
+    "admin": "ui-admin-token-77a0f2e",
+}
+
+
+@pytest.fixture(scope="session")
+def token_backend(tmp_path_factory: pytest.TempPathFactory, small_csv: Path) -> Any:
+    """A backend with API_TOKENS (no default models, so it starts fast) holding one dataset
+    and one trained model, made with the editor token. Yields (server, seeded ids)."""
+    server = start_backend(
+        tmp_path_factory.mktemp("token-backend"),
+        API_TOKENS=",".join(f"{role}:{token}" for role, token in TOKENS.items()),
+        DEFAULT_MODELS="false",
+    )
+    headers = {"Authorization": f"Bearer {TOKENS['editor']}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
+        dataset = (
+            http.post(
+                "/api/v1/datasets",
+                files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
+                data={"name": "signed-in-small"},
+            )
+            .raise_for_status()
+            .json()
+        )
+        accepted = (
+            http.post(
+                "/api/v1/models/fit",
+                json={"name": "signed-in-mnb", "dataset_id": dataset["id"], "model_type": "mnb"},
+            )
+            .raise_for_status()
+            .json()
+        )
+        assert wait_task(http, accepted["task_id"])["status"] == "succeeded"
+    yield server, {"dataset": dataset, "model_id": accepted["model_id"]}
+    server.stop()
