@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from frontend import auth
 from frontend.client import ClientError
 from frontend.monitor_charts import (
     badge,
@@ -106,8 +107,11 @@ if summary is not None:
         f"**{model['name']}@production** with the accuracy gate: the alias moves only if the "
         "challenger wins on held-out corrections. Needs the editor role."
     )
-    if st.button(
-        "Build feedback dataset and retrain", key="monitor_retrain", disabled=not summary["n"]
+    if auth.action_button(
+        "Build feedback dataset and retrain",
+        auth.EDITOR,
+        key="monitor_retrain",
+        disabled=not summary["n"],
     ):
         with reported_errors():
             dataset = client.feedback_dataset(model_id)
