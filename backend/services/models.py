@@ -129,14 +129,16 @@ class ModelService:
             raise ModelNotTrained(
                 f"model {row.id} is {row.status}, not trained; only trained models load"
             )
-        if not row.loaded and self.registry.count_loaded() >= self.settings.max_loaded_models:
-            raise TooManyLoaded(
-                f"MAX_LOADED_MODELS={self.settings.max_loaded_models} models are loaded; "
-                "unload one first"
-            )
+        limit = self.settings.max_loaded_models
+        full = TooManyLoaded(f"MAX_LOADED_MODELS={limit} models are loaded; unload one first")
+        if not row.loaded and self.registry.count_loaded() >= limit:
+            raise full  # cheap early answer; the claim below is the one that counts
+        was_cached = self.inference.cached(row) is not None
         self.inference.get(row)  # verifies the artifact before the model counts as loaded
-        if not row.loaded:
-            self.registry.set_loaded(row.id, True)
+        if not row.loaded and not self.registry.claim_loaded(row.id, limit):
+            if not was_cached:
+                self.inference.evict(row.id)
+            raise full
         return self.registry.get(row.id)
 
     def unload(self, model_ref: str) -> ModelInfo:

@@ -6,13 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import sklearn
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import aliased
 
 from backend.db.models import AliasRow, ModelRow
 from backend.db.session import Database
 from backend.errors import BadRequest, ModelNotFound
 from backend.schemas.models import ModelInfo
 from backend.services.ids import is_safe_id
+
+# pg_advisory_xact_lock key that serializes claims on the loaded set across processes.
+LOADED_SET_LOCK_KEY = 0x746F78_6C6F6164  # "tox" "load"
 
 
 class ModelRegistry:
@@ -94,6 +98,36 @@ class ModelRegistry:
     def update(self, model_id: str, **values: Any) -> None:
         with self.db.session() as session:
             session.execute(update(ModelRow).where(ModelRow.id == model_id).values(**values))
+
+    def claim_loaded(self, model_id: str, limit: int) -> bool:
+        """Mark `model_id` loaded if fewer than `limit` models are; False when full.
+
+        The count and the flag are one conditional UPDATE, so concurrent loads cannot both
+        take the last slot: SQLite runs the statement under its write lock, and PostgreSQL
+        first takes a transaction-scoped advisory lock that every claim shares (a plain
+        READ COMMITTED update would let two claims count the same snapshot).
+        """
+        others = aliased(ModelRow)
+        loaded_count = (
+            select(func.count()).select_from(others).where(others.loaded.is_(True))
+            .scalar_subquery()
+        )
+        with self.db.session() as session:
+            if not self.db.is_sqlite:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                {"key": LOADED_SET_LOCK_KEY})
+            claimed = session.execute(
+                update(ModelRow)
+                .where(ModelRow.id == model_id, ModelRow.loaded.is_(False),
+                       loaded_count < limit)
+                .values(loaded=True)
+            ).rowcount
+            loaded = claimed or bool(session.scalar(
+                select(ModelRow.loaded).where(ModelRow.id == model_id)
+            ))
+        if claimed:
+            self.on_serving_change()
+        return loaded
 
     def set_loaded(self, model_id: str, loaded: bool) -> None:
         self.update(model_id, loaded=loaded)
