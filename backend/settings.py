@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     log_prediction_texts: bool = False
     prediction_log_retention_days: int = Field(30, ge=0)
+    # Budget of the prediction log (0 = none): past it the oldest rows are deleted.
+    prediction_log_max_rows: int = Field(1_000_000, ge=0)
+    prediction_log_max_mb: float = Field(1024, ge=0)
     # Drift (services/drift.py): PSI at or over the threshold on any feature is "drift"; a
     # window with fewer logged predictions than the minimum is "too_few" (PSI is noise there).
     drift_psi_threshold: float = Field(0.25, gt=0)

@@ -121,6 +121,8 @@ class PredictionLogRow(Base):
     role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # Per text: {"sha256", "prediction"} and "text" only when LOG_PREDICTION_TEXTS is on.
     items: Mapped[list[Any]] = mapped_column(JSON)
+    # Approximate stored size, for the PREDICTION_LOG_MAX_MB budget (services/log_budget.py).
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Monitoring (issue 16). Prediction ids of this call are "<call_id>_<index>".
     call_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
 

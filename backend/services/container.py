@@ -15,6 +15,7 @@ from backend.services.explanations import Explanations
 from backend.services.feedback import FeedbackService
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
+from backend.services.log_budget import PredictionLogBudget
 from backend.services.models import ModelService
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
@@ -51,6 +52,7 @@ class Services:
     defaults_ready: bool = False
     defaults_error: str | None = None
     startup_notes: list[str] = field(default_factory=list)
+    log_budget: PredictionLogBudget | None = None
 
 
 def make_executor(settings: Settings) -> FitExecutor:
@@ -88,11 +90,17 @@ def build_services(settings: Settings) -> Services:
     retrain_files = RetrainFiles(db, settings.datasets_dir,
                                  settings.data_dir / ".retrain-files.lock")
     retraining = Retraining(models, registry, datasets, retrain_files)
+    log_budget = PredictionLogBudget(
+        db, max_rows=settings.prediction_log_max_rows,
+        max_bytes=int(settings.prediction_log_max_mb * 1024 * 1024),
+    )
+    runner.on_tick.append(log_budget.enforce)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
                     models, defaults, prediction_log, retraining,
                     owner, stamp, explanations=Explanations(settings, registry, inference),
                     drift=DriftService(db, registry, settings),
-                    feedback=FeedbackService(db, registry, prediction_log, datasets))
+                    feedback=FeedbackService(db, registry, prediction_log, datasets),
+                    log_budget=log_budget)
 
 
 def recover_after_restart(services: Services) -> None:

@@ -20,6 +20,7 @@ from backend.db.models import PredictionFeaturesRow, PredictionLogRow, utcnow
 from backend.db.session import Database
 from backend.ml.drift import pack
 from backend.schemas.predictions import PredictionLogEntry
+from backend.services.log_budget import row_size
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class PredictionLog:
                 features.setdefault((entry["model_id"], width), []).append(
                     (entry["created_at"], entry["n_texts"], packed))
             entry["items"] = self._items(entry)
+            entry["size_bytes"] = row_size(entry["items"])
             entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
                 tzinfo=None
             )

@@ -11,7 +11,11 @@ from tests.mlops.conftest import start_auth_server
 from tests.servers import ServerProcess
 
 # Small budgets so that the prediction log test sees rows dropped after a few calls.
-SEC_ENV = {"PREDICTION_LOG_MAX_ROWS": "6", "LOG_PREDICTION_TEXTS": "true"}
+SEC_ENV = {
+    "PREDICTION_LOG_MAX_ROWS": "6",
+    "PREDICTION_LOG_MAX_MB": "0.05",
+    "LOG_PREDICTION_TEXTS": "true",
+}
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -24,25 +24,36 @@ def two_workers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     env = {"DATABASE_URL": fresh_postgres_database()} if request.param == "postgresql" else {}
-    server = start_backend(tmp_path_factory.mktemp(f"race-{request.param}"), workers=2,
-                           API_TOKENS=API_TOKENS, MAX_LOADED_MODELS=str(LIMIT),
-                           **NO_DEFAULTS, **env)
+    server = start_backend(
+        tmp_path_factory.mktemp(f"race-{request.param}"),
+        workers=2,
+        API_TOKENS=API_TOKENS,
+        MAX_LOADED_MODELS=str(LIMIT),
+        **NO_DEFAULTS,
+        **env,
+    )
     yield server
     server.stop()
 
 
 def test_concurrent_loads_never_pass_the_limit(two_workers: ServerProcess) -> None:
     headers = {"Authorization": f"Bearer {TOKENS['editor']}"}
-    rows = [(f"{word} {i}", str(int(word.startswith("bad")))) for i in range(20)
-            for word in ("good day", "bad idiot")]
+    rows = [
+        (f"{word} {i}", str(int(word.startswith("bad"))))
+        for i in range(20)
+        for word in ("good day", "bad idiot")
+    ]
     with httpx.Client(base_url=two_workers.url, headers=headers, timeout=120) as editor:
-        dataset = editor.post("/api/v1/datasets",
-                              files={"file": ("race.csv", csv_bytes(rows), "text/csv")})
+        dataset = editor.post(
+            "/api/v1/datasets", files={"file": ("race.csv", csv_bytes(rows), "text/csv")}
+        )
         assert dataset.status_code == 201, dataset.text
         model_ids = []
         for i in range(MODELS):
-            accepted = editor.post("/api/v1/models/fit", json={
-                "name": f"race-{i}", "dataset_id": dataset.json()["id"], "model_type": "mnb"})
+            accepted = editor.post(
+                "/api/v1/models/fit",
+                json={"name": f"race-{i}", "dataset_id": dataset.json()["id"], "model_type": "mnb"},
+            )
             assert accepted.status_code == 202, accepted.text
             model_ids.append(accepted.json()["model_id"])
             task_id = accepted.json()["task_id"]
@@ -63,5 +74,7 @@ def test_concurrent_loads_never_pass_the_limit(two_workers: ServerProcess) -> No
             assert len(loaded) == LIMIT, (statuses, loaded)
             assert sorted(statuses) == [200] * LIMIT + [409] * (MODELS - LIMIT), statuses
             for model_id in loaded:  # empty the set for the next round
-                assert editor.post("/api/v1/models/unload",
-                                   json={"model_id": model_id}).status_code == 200
+                assert (
+                    editor.post("/api/v1/models/unload", json={"model_id": model_id}).status_code
+                    == 200
+                )

@@ -6,6 +6,9 @@ Revises: 0001
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -13,8 +16,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # The prediction log's budget (PREDICTION_LOG_MAX_MB) sums each row's approximate size.
+    with op.batch_alter_table("prediction_log", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("size_bytes", sa.Integer(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("prediction_log", schema=None) as batch_op:
+        batch_op.drop_column("size_bytes")
