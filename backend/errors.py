@@ -33,6 +33,8 @@ import logging
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DataError, OperationalError
 
@@ -189,6 +191,15 @@ def install_error_handlers(app: FastAPI) -> None:
     # metrics middleware, without re-raising); only real bugs reach the catch-all below.
     for handled in (AppError, OSError, OperationalError, DataError):
         app.add_exception_handler(handled, expected)
+
+    async def invalid(_request: Request, exc: Exception) -> Response:
+        # FastAPI's own 422 answer echoes the input through json.dumps(allow_nan=False), so a
+        # NaN or Infinity in a body (valid to Python's parser) became a 500; orjson writes null.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        return Response(orjson.dumps({"detail": jsonable_encoder(errors)}), status_code=422,
+                        media_type="application/json")
+
+    app.add_exception_handler(RequestValidationError, invalid)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -76,6 +76,11 @@ class ModelRow(Base):
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The validation split's drift profile (ml/drift.py); None for uploaded models.
     drift_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Binary models: held-out scores in compact form (ml/holdout.py), for threshold changes.
+    # Deferred: tens of kilobytes that listing and serving never need.
+    holdout_curve: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True, deferred=True
+    )
 
 
 class AliasRow(Base):

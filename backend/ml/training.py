@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from backend.ml import drift
 from backend.ml.artifacts import save_pipeline
 from backend.ml.auto import auto_fit
+from backend.ml.holdout import evaluate_with_curve
 from backend.ml.metrics import compute_metrics
 from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
 from backend.ml.search import grid_search
@@ -65,6 +66,7 @@ class FitOutcome:
     # Set when the fit chose them (model_type auto): what the model row should record.
     params: dict[str, Any] | None = None
     vectorizer: dict[str, Any] | None = None
+    holdout: dict[str, Any] | None = None  # binary: held-out scores in compact form (ml/holdout)
 
 
 def read_dataset(path: str, label_kind: str) -> pd.DataFrame:
@@ -121,7 +123,7 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
 
     progress(0.8, "evaluating")
     mark = time.perf_counter()
-    metrics = evaluate_split(pipeline, x_test, y_test, classes, positive, threshold)
+    metrics, holdout = evaluate_with_curve(pipeline, x_test, y_test, classes, positive, threshold)
     metrics["n_train"] = len(x_train)
     reference = drift.reference_profile(
         drift.OovMeter(pipeline), x_test, score_matrix(pipeline, x_test)[1], classes, y_test
@@ -139,7 +141,7 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     return FitOutcome(
         metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
         threshold=threshold, drift_reference=reference, params=trained.params,
-        vectorizer=trained.vectorizer_params,
+        vectorizer=trained.vectorizer_params, holdout=holdout,
     )
 
 

@@ -25,6 +25,7 @@ from backend.services.serving import ServingTable
 from backend.services.serving_signal import ServingSignal, make_serving_signal
 from backend.services.task_runner import TaskRunner
 from backend.services.tasks import TaskStore, process_identity
+from backend.services.thresholds import Thresholds
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Services:
     explanations: Explanations
     drift: DriftService
     feedback: FeedbackService
+    thresholds: Thresholds
     defaults_ready: bool = False
     defaults_error: str | None = None
     startup_notes: list[str] = field(default_factory=list)
@@ -87,6 +89,7 @@ def build_services(settings: Settings) -> Services:
                           ServingTable(db, stamp, settings.serving_recheck_s))
     runner.on_tick.append(models.sync_loaded)
     defaults = DefaultModels(settings, datasets, registry, inference)
+    explanations = Explanations(settings, registry, inference)
     retrain_files = RetrainFiles(db, settings.datasets_dir,
                                  settings.data_dir / ".retrain-files.lock")
     retraining = Retraining(models, registry, datasets, retrain_files)
@@ -97,7 +100,8 @@ def build_services(settings: Settings) -> Services:
     runner.on_tick.append(log_budget.enforce)
     return Services(settings, db, datasets, registry, tasks, inference, executor, runner,
                     models, defaults, prediction_log, retraining,
-                    owner, stamp, explanations=Explanations(settings, registry, inference),
+                    owner, stamp, explanations=explanations,
+                    thresholds=Thresholds(registry, explanations),
                     drift=DriftService(db, registry, settings),
                     feedback=FeedbackService(db, registry, prediction_log, datasets),
                     log_budget=log_budget)

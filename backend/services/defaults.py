@@ -120,6 +120,6 @@ class DefaultModels:
                 metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
                 artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
                 sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
-                threshold=outcome.threshold,
+                threshold=outcome.threshold, holdout_curve=outcome.holdout,
                 drift_reference=outcome.drift_reference,
             ))

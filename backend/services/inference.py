@@ -36,6 +36,8 @@ class LoadedModel:
         self.score_kind = "probability" if hasattr(pipeline, "predict_proba") else (
             "decision_function")
         self.oov = OovMeter(pipeline)
+        # (threshold, positive column) of a binary model with a stored threshold, else None.
+        self.cut: tuple[float, int] | None = None
         max_size, max_wait_s = batching
         self.batcher = MicroBatcher(self._compute, _split, max_size=max_size,
                                     max_wait_s=max_wait_s)
@@ -46,8 +48,23 @@ class LoadedModel:
         # finiteness of TF-IDF features on every call was a fifth of a 1-text prediction.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             if kind == "predict":  # scores too: the prediction log's drift features need them
-                return predict_and_score(self.pipeline, texts)
+                labels, scores = predict_and_score(self.pipeline, texts)
+                cut = self.cut  # read once: a threshold change may land while this batch runs
+                if cut is not None:
+                    threshold, column = cut
+                    chosen = np.where(scores[:, column] >= threshold, column, 1 - column)
+                    labels = np.asarray(self.classes)[chosen]
+                return labels, scores
             return score_matrix(self.pipeline, texts)[1]
+
+    def follow(self, row: ModelRow) -> None:
+        """Take the row's decision threshold (it changes without a new artifact)."""
+        if row.threshold is None or len(self.classes) != 2:
+            self.cut = None
+            return
+        positive = (row.metrics or {}).get("positive_label", self.classes[-1])
+        column = self.classes.index(positive) if positive in self.classes else 1
+        self.cut = (float(row.threshold), column)
 
     def live_features(self, texts: list[str], scores: Any) -> np.ndarray:
         """Drift features of served texts (ml/drift.py); the prediction log's writer calls it."""
@@ -78,14 +95,14 @@ class InferenceSpace:
 
     def get(self, row: ModelRow) -> LoadedModel:
         """The cached model for `row`, loading (and verifying) it on first use."""
-        cached = self._models.get(row.id)
-        if cached is not None and cached.sha256 == row.artifact_sha256:
+        cached = self.cached(row)
+        if cached is not None:
             return cached
         with self._lock:
             load_lock = self._load_locks.setdefault(row.id, threading.Lock())
         with load_lock:  # one load per model even when many requests arrive at once
-            cached = self._models.get(row.id)
-            if cached is not None and cached.sha256 == row.artifact_sha256:
+            cached = self.cached(row)
+            if cached is not None:
                 return cached
             try:
                 pipeline = load_pipeline(self.artifact_path(row), row.artifact_sha256)
@@ -93,6 +110,7 @@ class InferenceSpace:
                 raise ModelNotTrained(f"model {row.id} cannot be loaded: {exc}") from None
             loaded = LoadedModel(row.id, pipeline, list(row.classes or []), row.artifact_sha256,
                                  self.batching)
+            loaded.follow(row)
             self._models[row.id] = loaded
             # A TF-IDF vocabulary is ~10^5 long-lived objects; left in the collected
             # generations, every full GC pass walks them all and stalls requests for tens of
@@ -104,7 +122,10 @@ class InferenceSpace:
     def cached(self, row: ModelRow) -> LoadedModel | None:
         """The model if this process already holds the current version of it."""
         cached = self._models.get(row.id)
-        return cached if cached is not None and cached.sha256 == row.artifact_sha256 else None
+        if cached is None or cached.sha256 != row.artifact_sha256:
+            return None
+        cached.follow(row)
+        return cached
 
     def evict(self, model_id: str) -> None:
         if self._models.pop(model_id, None) is not None:

@@ -174,6 +174,7 @@ class TaskRunner:
                 artifact_sha256=outcome.artifact_sha256, sklearn_version=outcome.sklearn_version,
                 python_version=outcome.python_version, error=None, threshold=outcome.threshold,
                 drift_reference=outcome.drift_reference,
+                holdout_curve=outcome.holdout,
             )
             result: dict[str, Any] = {"metrics": outcome.metrics, "timings": outcome.timings}
             finisher = self.finishers.get(row.kind)

@@ -39,6 +39,8 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/models/remove"): "editor",
     ("DELETE", "/api/v1/models/{model_id}"): "editor",
     ("POST", "/api/v1/models/{model_id}/promote"): "editor",
+    ("GET", "/api/v1/models/{model_id}/threshold"): "viewer",
+    ("POST", "/api/v1/models/{model_id}/threshold"): "editor",
     ("POST", "/api/v1/models/remove_all"): "admin",
     ("GET", "/api/v1/models/{model_id}/download"): "admin",
     ("POST", "/api/v1/models/upload"): "admin",

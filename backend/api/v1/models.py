@@ -28,6 +28,7 @@ from backend.schemas.models import (
     RetrainRequest,
     ScoresResponse,
 )
+from backend.schemas.thresholds import ThresholdInfo, ThresholdRequest
 from backend.services.invocations import answer_invocation
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
@@ -137,6 +138,22 @@ def delete_model(model_id: str, services: ServicesDep, _role: EditorRole) -> Rem
 def promote(model_id: str, request: PromoteRequest, services: ServicesDep, _role: EditorRole
             ) -> ModelInfo:
     return services.models.promote(model_id, request.alias)
+
+
+@router.get("/{model_id}/threshold", response_model=ThresholdInfo,
+            responses={400: {"description": "not a binary model"}})
+def get_threshold(model_id: str, services: ServicesDep, _role: ViewerRole) -> ThresholdInfo:
+    """The decision threshold and the held-out precision/recall/flagged rate at every cut."""
+    return services.thresholds.info(model_id)
+
+
+@router.post("/{model_id}/threshold", response_model=ModelInfo,
+             responses={400: {"description": "not a binary model, or an unreachable target"}})
+def set_threshold(model_id: str, request: ThresholdRequest, services: ServicesDep,
+                  _role: EditorRole) -> ModelInfo:
+    """Set the cut directly or from a target precision or recall on held-out data; predict
+    uses it at once, and the model's metrics become those at the new cut."""
+    return services.thresholds.set(model_id, request)
 
 
 @router.get("/{model_id}/download", response_class=Response,

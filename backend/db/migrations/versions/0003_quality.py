@@ -18,8 +18,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(sa.Column("threshold", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("holdout_curve", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("models", schema=None) as batch_op:
+        batch_op.drop_column("holdout_curve")
         batch_op.drop_column("threshold")
