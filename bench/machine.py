@@ -70,7 +70,11 @@ def context_lines(args: argparse.Namespace, train_rows: int, load_at_start: str,
         f"LogisticRegression(max_iter=1000) on {args.csv.name}, {train_rows:,} training rows "
         "(the stratified 80 % split our fit task uses, random_state 42).",
         f"Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency` per "
-        f"case after a {args.warmup:g} s warm-up. Ours: `uvicorn backend.main:app --workers 1`, "
+        f"case after a {args.warmup:g} s warm-up, {args.runs} runs per case interleaved (the "
+        "median counts). "
+        + ("Nothing pinned. " if args.no_pin else
+           f"Servers pinned to core(s) {args.server_cpus}, wrk to {args.wrk_cpus} (taskset). ")
+        + "Ours: `uvicorn backend.main:app --workers 1`, "
         f"DEFAULT_MODELS=true, FIT_WORKERS={args.fit_workers}, SQLite, open API, "
         "POST /api/v1/models/predict. MLflow: `mlflow models serve --env-manager local -w 1`, "
         'POST /invocations `{"inputs": [...]}`.',

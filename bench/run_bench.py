@@ -11,14 +11,17 @@ Prints a markdown table and writes it to bench/results/latest.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import joblib
+import psutil
 from backend_api import BackendApi, mlflow_predict
 from inprocess import (
     FIT_REQUEST,
@@ -58,7 +61,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=DEFAULT_CSV if DEFAULT_CSV.exists() else BUNDLED_CSV)
     parser.add_argument("--duration", type=float, default=15, help="seconds of wrk per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of wrk before each")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="wrk threads (1: wrk keeps to its own core)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="wrk runs per case, interleaved; the median counts")
+    parser.add_argument("--server-cpus", default="0",
+                        help="cores the servers under test are pinned to (taskset list)")
+    parser.add_argument("--wrk-cpus", default="1", help="cores wrk is pinned to")
+    parser.add_argument("--no-pin", action="store_true", help="pin nothing")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--fit-repeats", type=int, default=2,
                         help="raw and API fits each; the fastest counts")
@@ -91,6 +101,17 @@ def start_servers(work_dir: Path, data_dir: Path, fit_workers: int,
     return mlflow, ours
 
 
+def pin(server: Server, cpus: str | None) -> None:
+    """Keep a server (and every process it started) on `cpus`, away from wrk's core."""
+    if not cpus:
+        return
+    cores = [int(core) for core in cpus.split(",")]
+    root = psutil.Process(server.process.pid)
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            process.cpu_affinity(cores)
+
+
 def agreement(expected: list[object], got: list[object]) -> str:
     same = sum(1 for a, b in zip(expected, got, strict=True) if a == b)
     return f"{same}/{len(expected)}"
@@ -104,27 +125,62 @@ def load_cases(work_dir: Path, texts: list[str], model_id: str, ours: Server,
         return write_bodies(work_dir / f"{name}.jsonl", texts, per_request, body, count)
 
     predict_url, invocations_url = f"{ours.url}/api/v1/models/predict", f"{mlflow.url}/invocations"
+    ours_invocations = f"{ours.url}/api/v1/models/{model_id}/invocations"
     return [
         ("ours_1", predict_url, bodies("ours_1", 1, ours_body(model_id)), 1),
         ("mlflow_1", invocations_url, bodies("mlflow_1", 1, mlflow_body), 1),
         ("ours_100", predict_url, bodies("ours_100", 100, ours_body(model_id)), 100),
         ("mlflow_100", invocations_url, bodies("mlflow_100", 100, mlflow_body), 100),
+        ("oursmlf_1", ours_invocations, bodies("mlflow_1", 1, mlflow_body), 1),
+        ("oursmlf_100", ours_invocations, bodies("mlflow_100", 100, mlflow_body), 100),
         ("ours_noop", f"{ours.url}/health", None, 1),
     ]
 
 
+def wrk_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"threads": args.threads, "connections": args.connections,
+            "cpus": None if args.no_pin else args.wrk_cpus}
+
+
 def run_loads(cases: list[tuple[str, str, Path | None, int]],
-              args: argparse.Namespace) -> dict[str, LoadResult]:
-    options = {"threads": args.threads, "connections": args.connections}
-    loads: dict[str, LoadResult] = {}
-    for key, url, bodies, per_request in cases:
-        if args.warmup > 0:
-            run_wrk(url, bodies, seconds=args.warmup, texts_per_request=per_request, **options)
-        loads[key] = run_wrk(url, bodies, seconds=args.duration, texts_per_request=per_request,
+              args: argparse.Namespace) -> dict[str, list[LoadResult]]:
+    """Every case `args.runs` times, the runs interleaved so that drift hits all cases alike."""
+    options = wrk_options(args)
+    loads: dict[str, list[LoadResult]] = {key: [] for key, *_ in cases}
+    for run_number in range(max(1, args.runs)):
+        for key, url, bodies, per_request in cases:
+            if args.warmup > 0:
+                run_wrk(url, bodies, seconds=args.warmup, texts_per_request=per_request,
+                        **options)
+            result = run_wrk(url, bodies, seconds=args.duration, texts_per_request=per_request,
                              **options)
-        say(f"wrk {key}: {loads[key].req_per_s:,.0f} req/s, p99 {loads[key].p99_ms:.1f} ms, "
-            f"{loads[key].errors} errors")
+            loads[key].append(result)
+            say(f"run {run_number + 1} wrk {key}: {result.req_per_s:,.0f} req/s, p99 "
+                f"{result.p99_ms:.1f} ms, {result.errors} errors, others "
+                f"{result.others_cores:.2f} cores ({result.busiest_other})")
     return loads
+
+
+def measure_two_workers(work_dir: Path, data_dir: Path, model_id: str,
+                        args: argparse.Namespace, servers: list[Server]) -> list[LoadResult]:
+    """The 100-text case on `--workers 2`: more processes are the way past one core."""
+    env = backend_env(data_dir, default_models=True, fit_workers=1)
+    backend = start_backend(work_dir, "backend-2-workers", env, workers=2)
+    servers.append(backend)
+    backend.wait_until("/ready", timeout_s=300)
+    results = []
+    try:
+        options = {**wrk_options(args), "cpus": None}  # two workers take both cores anyway
+        url = f"{backend.url}/api/v1/models/predict"
+        bodies = work_dir / "ours_100.jsonl"
+        run_wrk(url, bodies, seconds=max(args.warmup, 3), texts_per_request=100, **options)
+        for _ in range(max(1, args.runs)):
+            results.append(run_wrk(url, bodies, seconds=args.duration, texts_per_request=100,
+                                   **options))
+            say(f"--workers 2, 100 texts: {results[-1].texts_per_s:,.0f} texts/s")
+    finally:
+        backend.stop()
+    return results
 
 
 def upload_copies(api: BackendApi, model_id: str, count: int) -> list[str]:
@@ -191,6 +247,8 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     save_mlflow_model(work_dir / "pipeline.joblib", work_dir / "mlflow-model")
     data_dir = work_dir / "data"
     mlflow, ours = start_servers(work_dir, data_dir, args.fit_workers, servers)
+    for server in (mlflow, ours):
+        pin(server, None if args.no_pin else args.server_cpus)
     say("both servers ready")
     api = BackendApi(ours.url)
     dataset = api.upload_dataset(args.csv, "toxic_en")
@@ -202,8 +260,7 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     mlflow_rss = mlflow.rss_bytes()
     mlflow.stop()
     figures = best_of(figures, measure_inprocess(pipeline, split, raw_fit_s, args))
-    options = {"threads": args.threads, "connections": args.connections,
-               "seconds": args.duration}
+    options = {**wrk_options(args), "seconds": args.duration}
     starved = starvation(api, f"{ours.url}/api/v1/models/predict", dataset["id"],
                          work_dir / "ours_1.jsonl", options)
     say(f"starvation: p99 {starved.load.p99_ms:.1f} ms, fits ran {starved.coverage:.0%}")
@@ -211,11 +268,12 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     say(f"{len(copies)} copies of the model uploaded for the memory case")
     api.close()
     ours.stop()
+    two_workers = measure_two_workers(work_dir, data_dir, model_id, args, servers)
     memory = measure_memory(work_dir, data_dir, copies, split.test_texts[0], servers)
     say(f"memory: growth {memory.growth:+.1%}")
     context = context_lines(args, len(split.train_texts), load_at_start, agreements)
     return Results(context, loads, figures, fits, starved, memory, mlflow_rss,
-                   train_rows=len(split.train_texts))
+                   train_rows=len(split.train_texts), two_workers=two_workers)
 
 
 def main(argv: list[str] | None = None) -> int:

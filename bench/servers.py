@@ -114,11 +114,11 @@ def backend_env(data_dir: Path, *, default_models: bool, fit_workers: int | None
     return env
 
 
-def start_backend(work_dir: Path, name: str, env: dict[str, str]) -> Server:
-    """`uvicorn backend.main:app --workers 1`, run from `work_dir` so no `.env` is read."""
+def start_backend(work_dir: Path, name: str, env: dict[str, str], workers: int = 1) -> Server:
+    """`uvicorn backend.main:app --workers N`, run from `work_dir` so no `.env` is read."""
     command = [
         sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-        "--port", str(free_port()), "--workers", "1",
+        "--port", str(free_port()), "--workers", str(workers),
     ]
     return _spawn(name, command, env, work_dir)
 

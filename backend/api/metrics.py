@@ -36,10 +36,23 @@ class AppMetrics:
             ["route", "method"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.fast_path_answers = Counter(
             "fast_path_answers", "Requests answered by the fast predict path (api/fast_predict.py)",
             registry=self.registry,
         )
+
+    def observe(self, template: str, method: str, status: int, seconds: float) -> None:
+        # `labels()` builds and locks a key per call; the children are cached per label set
+        # because this runs on every request, the hot predict path included.
+        key = (template, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(template, method, str(status)),
+                        self.latency.labels(template, method))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def watch_state(self, state: Callable[[], dict[str, Any]]) -> None:
         self.registry.register(_StateCollector(state))
@@ -118,9 +131,8 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(template, method, str(status)).inc()
-            self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+            self.metrics.observe(template, scope["method"], status,
+                                 time.perf_counter() - started)
 
 
 @router.get("/metrics", response_class=Response)
