@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.deps import TokenTable
+from backend.api.gate import CALLER_ROLE
 from backend.errors import AppError, error_payload
 from backend.schemas.models import PredictRequest
 from backend.services.invocations import answer_invocation
@@ -100,10 +101,12 @@ class FastPredict:
 
     @staticmethod
     def _viewer_role(scope: Scope) -> str | None:
+        """The role the prediction log records; the gate above has checked the token."""
         tokens: TokenTable = scope["app"].state.tokens
-        return tokens.logged_role(
-            tokens.check(_header(scope, b"authorization") or "", needed="viewer")
-        )
+        role = scope.get("state", {}).get(CALLER_ROLE)
+        if role is None:
+            role = tokens.check(_header(scope, b"authorization") or "", needed="viewer")
+        return tokens.logged_role(role)
 
     @staticmethod
     async def _predict(

@@ -15,15 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.deps import TokenTable, check_role, required_role_of
-from backend.errors import AppError, BadRequest
+from backend.errors import AppError, BadRequest, error_payload
 
+# Where the checked role is left in the request's state for the layers below.
+CALLER_ROLE = "caller_role"
 # Routes without path parameters are looked up once per (method, path).
 _CACHE_LIMIT = 256
 
@@ -46,7 +47,8 @@ class RequestGate:
                     scope["route"] = route  # metrics count the refusal under its template
                 tokens: TokenTable = scope["app"].state.tokens
                 authorization = dict(scope["headers"]).get(b"authorization", b"")
-                check_role(tokens.role_of(authorization.decode("latin-1")), needed)
+                role = check_role(tokens.role_of(authorization.decode("latin-1")), needed)
+                scope.setdefault("state", {})[CALLER_ROLE] = role  # the fast path reuses it
             if _has_nul(scope):
                 raise BadRequest(
                     "the URL holds a NUL (\\x00) character; ids, names and query values "
@@ -78,12 +80,12 @@ def _has_nul(scope: Scope) -> bool:
 
 
 async def _respond(send: Send, exc: AppError) -> None:
-    body = orjson.dumps({"detail": exc.detail})
+    status, body = error_payload(exc)
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
     if exc.status_code == 401:
         headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
