@@ -42,6 +42,8 @@ class DatasetRow(Base):
     label_kind: Mapped[str] = mapped_column(String(8))
     classes: Mapped[dict[str, Any]] = mapped_column(JSON)
     positive_label: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # {"<label>": "<name>"} for display, e.g. {"1": "toxic"} (migration 0002).
+    label_names: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     dropped_rows: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
@@ -66,6 +68,8 @@ class ModelRow(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     dataset_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Copied from the training dataset when the model is created (migration 0002).
+    label_names: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     artifact_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sklearn_version: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -18,6 +18,7 @@ class DatasetInfo(BaseModel):
     label_column: str
     classes: dict[str, int]
     positive_label: str | None = None
+    label_names: dict[str, str] | None = None
     dropped_rows: int
     sha256: str
     created_at: UtcTime

@@ -30,6 +30,7 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     classes: list[Label] = []
     dataset_id: str | None
+    label_names: dict[str, str] | None = None
     error: str | None = None
     sklearn_version: str | None = None
     python_version: str | None = None

@@ -20,6 +20,7 @@ from backend.ml.training import read_dataset
 from backend.schemas.datasets import DatasetInfo
 from backend.services.csv_import import ImportedTable, import_csv
 from backend.services.ids import is_safe_id, new_id
+from backend.services.label_names import parse_label_names
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ class DatasetService:
         text_column: str | None = None,
         label_column: str | None = None,
         positive_label: str | None = None,
+        label_names: str | None = None,
     ) -> DatasetInfo:
         """Stream `upload` to a temp file, import it, store it; nothing is listed half-done."""
         refuse_nul_fields(name=name, text_column=text_column, label_column=label_column,
-                          positive_label=positive_label)
+                          positive_label=positive_label, label_names=label_names)
         uploads = self.settings.uploads_dir
         uploads.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".upload")
@@ -56,8 +58,9 @@ class DatasetService:
                 label_column=label_column or None,
                 positive_label=positive_label,
             )
+            names = parse_label_names(label_names, table.classes)
             label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"
-            return self._store(new_id("ds"), label[:255], table, sha)
+            return self._store(new_id("ds"), label[:255], table, sha, names)
         finally:
             tmp_path.unlink(missing_ok=True)
 
@@ -76,13 +79,18 @@ class DatasetService:
                 out.write(chunk)
         return digest.hexdigest()
 
-    def import_file(self, path: Path, *, dataset_id: str, name: str) -> DatasetInfo:
+    def import_file(
+        self, path: Path, *, dataset_id: str, name: str, label_names: dict[str, str] | None = None
+    ) -> DatasetInfo:
         """Register a CSV already on disk (the bundled sample) under a fixed id."""
         with path.open("rb") as handle:
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
-        return self._store(dataset_id, name, import_csv(path), sha)
+        return self._store(dataset_id, name, import_csv(path), sha, label_names)
 
-    def _store(self, dataset_id: str, name: str, table: ImportedTable, sha: str) -> DatasetInfo:
+    def _store(
+        self, dataset_id: str, name: str, table: ImportedTable, sha: str,
+        label_names: dict[str, str] | None = None,
+    ) -> DatasetInfo:
         target = self.settings.datasets_dir / f"{dataset_id}.csv"
         write_frame_atomically(table.frame, target)
         row = DatasetRow(
@@ -96,6 +104,7 @@ class DatasetService:
             classes=table.classes,
             positive_label=None if table.positive_label is None else str(table.positive_label),
             dropped_rows=table.dropped_rows,
+            label_names=label_names,
             sha256=sha,
             path=target.name,
         )

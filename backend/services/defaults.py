@@ -16,6 +16,7 @@ from backend.ml.params import validate_params, validate_vectorizer
 from backend.ml.training import FitJob, fit_quietly
 from backend.services.datasets import DatasetService
 from backend.services.inference import InferenceSpace
+from backend.services.label_names import TOXIC_LABEL_NAMES
 from backend.services.registry import ModelRegistry
 from backend.settings import Settings
 
@@ -75,7 +76,8 @@ class DefaultModels:
             return self.datasets.row(SAMPLE_DATASET_ID)
         except DatasetNotFound:
             self.datasets.import_file(
-                SAMPLE_CSV, dataset_id=SAMPLE_DATASET_ID, name="toxic_en (bundled sample)"
+                SAMPLE_CSV, dataset_id=SAMPLE_DATASET_ID, name="toxic_en (bundled sample)",
+                label_names=TOXIC_LABEL_NAMES,
             )
             return self.datasets.row(SAMPLE_DATASET_ID)
 
@@ -118,6 +120,7 @@ class DefaultModels:
                 params=job.params, vectorizer=job.vectorizer, test_size=job.test_size,
                 random_state=job.random_state, status="trained", loaded=True, is_default=True,
                 metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
+                label_names=dataset.label_names,
                 artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
                 sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
                 threshold=outcome.threshold, holdout_curve=outcome.holdout,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.db.models import ModelRow
 from backend.errors import (
     BadRequest,
+    DatasetNotFound,
     DefaultModelProtected,
     ModelNotLoaded,
     ModelNotTrained,
@@ -115,11 +116,18 @@ class ModelService:
                     vectorizer=request.vectorizer, test_size=request.test_size,
                     random_state=request.random_state, status="training", loaded=False,
                     is_default=False, metrics={}, classes=[], dataset_id=request.dataset_id,
-                    artifact_path=None,
+                    label_names=self._label_names(request.dataset_id), artifact_path=None,
                 ))
             except IntegrityError:
                 continue
         raise BadRequest(f"could not allocate a version for {request.name!r}; try again")
+
+    def _label_names(self, dataset_id: str) -> dict[str, str] | None:
+        """The training dataset's label names, which the model keeps (None if it has none)."""
+        try:
+            return self.datasets.row(dataset_id).label_names
+        except DatasetNotFound:
+            return None
 
     # --- the loaded set -------------------------------------------------------------
 

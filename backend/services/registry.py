@@ -171,7 +171,8 @@ def to_info(row: ModelRow, aliases: list[str]) -> ModelInfo:
         id=row.id, name=row.name, version=row.version, model_type=row.model_type,
         params=row.params, vectorizer=row.vectorizer, status=row.status,  # type: ignore[arg-type]
         loaded=row.loaded, is_default=row.is_default, aliases=aliases, metrics=metrics,
-        classes=row.classes or [], dataset_id=row.dataset_id, error=row.error,
+        classes=row.classes or [], dataset_id=row.dataset_id, label_names=row.label_names,
+        error=row.error,
         sklearn_version=row.sklearn_version, python_version=row.python_version,
         warnings=warnings, created_at=row.created_at,
     )

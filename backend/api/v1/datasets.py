@@ -24,11 +24,15 @@ async def upload_dataset(
     text_column: str | None = Form(None),
     label_column: str | None = Form(None),
     positive_label: str | None = Form(None),
+    label_names: str | None = Form(
+        None, description='what labels mean, a JSON object: {"0": "not toxic", "1": "toxic"}'
+    ),
 ) -> DatasetInfo:
     try:
         return await run_in_threadpool(
             services.datasets.create, file.file, filename=file.filename, name=name,
             text_column=text_column, label_column=label_column, positive_label=positive_label,
+            label_names=label_names,
         )
     finally:
         await file.close()

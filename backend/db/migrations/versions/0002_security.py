@@ -21,8 +21,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("size_bytes", sa.Integer(), nullable=False, server_default="0")
         )
+    # What labels mean, for display (issue 14's label names, kept in this wave's slot).
+    for table in ("datasets", "models"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("label_names", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("datasets", "models"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("label_names")
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
         batch_op.drop_column("size_bytes")
