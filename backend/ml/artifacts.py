@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from backend.files import atomic_file
+from backend.files import FileClaim, atomic_file
 
 # Beyond skops' own default trust list (scikit-learn estimators, numpy and scipy containers)
 # only these are trusted: this project's own estimator and preprocessor (plain classes holding
@@ -37,9 +37,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> str:
-    """Write `payload` to `path` atomically; return its sha256."""
-    with atomic_file(path) as handle:
+def atomic_write_bytes(path: Path, payload: bytes, claim: FileClaim | None = None) -> str:
+    """Write `payload` to `path` atomically; return its sha256.
+
+    With a claim the file stays locked until the claim ends (its record is committed)."""
+    with (claim.atomic_file(path) if claim is not None else atomic_file(path)) as handle:
         handle.write(payload)
     return hashlib.sha256(payload).hexdigest()
 
@@ -98,9 +100,9 @@ def dumps_portable(pipeline: Any) -> bytes:
     return bytes(sio.dumps(pipeline))
 
 
-def save_pipeline(pipeline: Any, path: Path) -> str:
+def save_pipeline(pipeline: Any, path: Path, claim: FileClaim | None = None) -> str:
     """Serialize with skops and write atomically; returns the file's sha256."""
-    return atomic_write_bytes(path, dumps_compact(pipeline))
+    return atomic_write_bytes(path, dumps_compact(pipeline), claim)
 
 
 def untrusted_types(payload: bytes) -> list[str]:

@@ -15,6 +15,7 @@ from backend.services.explanations import Explanations
 from backend.services.feedback import FeedbackService
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
 from backend.services.inference import InferenceSpace
+from backend.services.leftovers import remove_leftover_files
 from backend.services.log_budget import PredictionLogBudget
 from backend.services.models import ModelService
 from backend.services.prediction_log import PredictionLog
@@ -112,16 +113,7 @@ def recover_after_restart(services: Services) -> None:
     failed = services.tasks.fail_orphans(services.settings.task_stale_after_s, services.owner)
     if failed:
         log.warning("tasks interrupted by a restart are now failed: %s", failed)
-    services.datasets.clean_partial_uploads()
     services.retraining.files.sweep()  # split files of retrains the restart ended
-    # Another process may be writing the default models (under this lock) or a fit's
-    # artifact (a running task) right now: their files have no trained record yet.
+    # The default-models job writes model files and their rows without a claim: wait for it.
     with file_lock(defaults_lock_path(services.settings)):
-        if services.tasks.has_running():
-            return
-        known = {m.id for m in services.registry.list() if m.status == "trained"}
-        for path in services.settings.artifacts_dir.iterdir():
-            stem = path.name.removesuffix(".skops")
-            if path.name.startswith(".") or (path.suffix == ".skops" and stem not in known):
-                log.info("removing leftover model file %s", path.name)
-                path.unlink(missing_ok=True)
+        remove_leftover_files(services.settings, services.db)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from backend.db.models import DatasetRow
 from backend.db.session import Database
 from backend.errors import DatasetInvalid, DatasetNotFound, PayloadTooLarge
-from backend.files import atomic_file
+from backend.files import FileClaim, atomic_file
 from backend.ml.training import read_dataset
 from backend.schemas.datasets import DatasetInfo
 from backend.services.csv_import import ImportedTable, import_csv
@@ -46,11 +45,9 @@ class DatasetService:
         """Stream `upload` to a temp file, import it, store it; nothing is listed half-done."""
         refuse_nul_fields(name=name, text_column=text_column, label_column=label_column,
                           positive_label=positive_label, label_names=label_names)
-        uploads = self.settings.uploads_dir
-        uploads.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".upload")
-        tmp_path = Path(tmp_name)
-        try:
+        with FileClaim() as claim, claim.temp_file(self.settings.uploads_dir, ".upload") as (
+            fd, tmp_path,
+        ):
             sha = self._copy_limited(upload, fd)
             table = import_csv(
                 tmp_path,
@@ -60,9 +57,7 @@ class DatasetService:
             )
             names = parse_label_names(label_names, table.classes)
             label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"
-            return self._store(new_id("ds"), label[:255], table, sha, names)
-        finally:
-            tmp_path.unlink(missing_ok=True)
+            return self._store(new_id("ds"), label[:255], table, sha, claim, names)
 
     def _copy_limited(self, upload: BinaryIO, fd: int) -> str:
         limit = self.settings.max_upload_bytes
@@ -85,14 +80,18 @@ class DatasetService:
         """Register a CSV already on disk (the bundled sample) under a fixed id."""
         with path.open("rb") as handle:
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
-        return self._store(dataset_id, name, import_csv(path), sha, label_names)
+        with FileClaim() as claim:
+            return self._store(dataset_id, name, import_csv(path), sha, claim, label_names)
 
     def _store(
-        self, dataset_id: str, name: str, table: ImportedTable, sha: str,
+        self, dataset_id: str, name: str, table: ImportedTable, sha: str, claim: FileClaim,
         label_names: dict[str, str] | None = None,
     ) -> DatasetInfo:
+        """Write the dataset file, then its row; the claim keeps start-up cleanup in another
+        process off the file until the row is committed (a crash in between leaves a file
+        that the next start-up removes)."""
         target = self.settings.datasets_dir / f"{dataset_id}.csv"
-        write_frame_atomically(table.frame, target)
+        write_frame_atomically(table.frame, target, claim)
         row = DatasetRow(
             id=dataset_id,
             name=name,
@@ -153,18 +152,12 @@ class DatasetService:
                 session.delete(found)
         self.path(row).unlink(missing_ok=True)
 
-    def clean_partial_uploads(self) -> None:
-        """Remove upload temp files a crash left behind (called at start-up)."""
-        for directory in (self.settings.uploads_dir, self.settings.datasets_dir):
-            if directory.is_dir():
-                for leftover in directory.glob("*.upload"):
-                    leftover.unlink(missing_ok=True)
-                for leftover in directory.glob(".*.tmp"):
-                    leftover.unlink(missing_ok=True)
 
-
-def write_frame_atomically(frame: pd.DataFrame, target: Path) -> None:
-    with atomic_file(target, "w", encoding="utf-8", newline="") as handle:
+def write_frame_atomically(frame: pd.DataFrame, target: Path,
+                           claim: FileClaim | None = None) -> None:
+    """Write `frame` as CSV atomically; with a claim, it stays locked until the claim ends."""
+    opened = claim.atomic_file if claim is not None else atomic_file
+    with opened(target, "w", encoding="utf-8", newline="") as handle:
         frame.to_csv(handle, index=False)
 
 

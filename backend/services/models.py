@@ -22,6 +22,7 @@ from backend.errors import (
     TooManyLoaded,
     UntrustedModelFile,
 )
+from backend.files import FileClaim
 from backend.ml.artifacts import (
     ArtifactError,
     dumps_portable,
@@ -323,18 +324,24 @@ class ModelService:
                 "TfidfVectorizer": "tfidf", "FeatureUnion": "union"
             }.get(type(vectorizer).__name__, "count")
         model_id = new_id("mdl")
-        sha = save_pipeline(pipeline, self.settings.artifacts_dir / f"{model_id}.skops")
         classifier_params = {
             k: v for k, v in classifier.get_params().items()
             if isinstance(v, (int, float, str, bool, type(None)))
         } if hasattr(classifier, "get_params") else {}
-        self.registry.add(ModelRow(
-            id=model_id, name=name, version=self.registry.next_version(name),
-            model_type=model_type, params=classifier_params,
-            vectorizer=_jsonable(vectorizer_params), status="trained", loaded=False,
-            is_default=False, metrics={}, classes=np.asarray(classes).tolist(),
-            dataset_id=None, artifact_path=f"{model_id}.skops", artifact_sha256=sha,
-        ))
+        artifact = self.settings.artifacts_dir / f"{model_id}.skops"
+        with FileClaim() as claim:  # start-up cleanup elsewhere leaves it until the row exists
+            sha = save_pipeline(pipeline, artifact, claim)
+            try:
+                self.registry.add(ModelRow(
+                    id=model_id, name=name, version=self.registry.next_version(name),
+                    model_type=model_type, params=classifier_params,
+                    vectorizer=_jsonable(vectorizer_params), status="trained", loaded=False,
+                    is_default=False, metrics={}, classes=np.asarray(classes).tolist(),
+                    dataset_id=None, artifact_path=artifact.name, artifact_sha256=sha,
+                ))
+            except BaseException:
+                artifact.unlink(missing_ok=True)
+                raise
         log.info("model %s uploaded as %s", model_id, name)
         return self.registry.get(model_id)
 

@@ -25,6 +25,9 @@ from tests.reliability.conftest import upload_csv, wait_task
 from tests.servers import ServerProcess, copy_data_dir, fit_worker_pids, start_backend
 
 PROBES = ["you are a wonderful person", "shut up you idiot", "meh", "", "🙂 ок"]
+# How long after the uploads start the server is killed; loops over the crash tests vary it
+# to hit every stage of storing (streaming, parsing, writing the file, committing the row).
+KILL_DELAY_S = float(os.environ.get("CRASH_KILL_DELAY_S", "0.8"))
 SLOW_FIT: dict[str, Any] = {
     "model_type": "logreg", "params": {"max_iter": 5000, "C": 100},
     "vectorizer": {"analyzer": "char_wb", "ngram_range": [2, 5]},
@@ -217,7 +220,7 @@ def test_server_killed_while_storing_datasets(crash_server: dict[str, Any]) -> N
     threads = [threading.Thread(target=upload, daemon=True) for _ in range(4)]
     for thread in threads:
         thread.start()
-    time.sleep(0.8)
+    time.sleep(KILL_DELAY_S)
     server.kill()
     for thread in threads:
         thread.join(60)

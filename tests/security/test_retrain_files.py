@@ -131,12 +131,13 @@ def test_orphan_split_files_are_removed_at_start(tmp_path: Path) -> None:
     folder = data_dir / "datasets"
     for name in ("retrain_0123456789abcdef-train.csv", "retrain_0123456789abcdef-holdout.csv"):
         (folder / name).write_text("text,label\na,0\n")
-    keep = folder / "unrelated.csv"
-    keep.write_text("text,label\n")
+    keep = folder / "sample-toxic-en.csv"  # a recorded dataset's file stays
+    unrecorded = folder / "unrelated.csv"  # a file no record vouches for goes (issue 11)
+    unrecorded.write_text("text,label\n")
     server = start_auth_server(data_dir, FIT_WORKERS="1")
     try:
         assert split_files(server) == []
-        assert keep.exists()
+        assert keep.exists() and not unrecorded.exists()
     finally:
         server.stop()
 
