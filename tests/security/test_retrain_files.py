@@ -127,11 +127,13 @@ def test_split_files_go_on_every_outcome(retrain_server: ServerProcess) -> None:
 def test_orphan_split_files_are_removed_at_start(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     server = start_auth_server(data_dir, FIT_WORKERS="1")
+    with role_client(server, "admin") as admin:
+        recorded = upload(admin, rows(100), "recorded")
     server.stop()
     folder = data_dir / "datasets"
     for name in ("retrain_0123456789abcdef-train.csv", "retrain_0123456789abcdef-holdout.csv"):
         (folder / name).write_text("text,label\na,0\n")
-    keep = folder / "sample-toxic-en.csv"  # a recorded dataset's file stays
+    keep = folder / f"{recorded}.csv"  # a recorded dataset's file stays
     unrecorded = folder / "unrelated.csv"  # a file no record vouches for goes (issue 11)
     unrecorded.write_text("text,label\n")
     server = start_auth_server(data_dir, FIT_WORKERS="1")
