@@ -79,6 +79,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.drift.latest(sorted(services.registry.loaded_ids()))))
     if app.state.tokens.open:
         log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
+    if "*" in settings.forwarded_allow_ips.split(","):
+        log.warning("FORWARDED_ALLOW_IPS=*: any client can set X-Forwarded-For; list only "
+                    "the proxy's address or network")
     _drain_on_shutdown_signal(services)
     runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
     defaults_task = asyncio.create_task(_prepare_defaults(services), name="default-models")
@@ -100,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="toxiclf", version="1.0", lifespan=lifespan, redirect_slashes=False,
         description="Train, serve and monitor text classifiers. Contract: API.md.",
+        # DOCS_ENABLED=false: no /docs, /redoc or /openapi.json (404), e.g. in production.
+        **({} if settings.docs_enabled else {"docs_url": None, "redoc_url": None,
+                                             "openapi_url": None}),
     )
     app.state.settings = settings
     app.state.tokens = TokenTable(settings)

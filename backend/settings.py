@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # Comma-separated `role:token` pairs; empty = open service.
     api_tokens: str = ""
     cors_origins: str = ""
+    # /docs, /redoc and /openapi.json. On for development; a public production deployment may
+    # turn it off so the route list is not published (clients then use API.md).
+    docs_enabled: bool = True
+    # Proxies whose X-Forwarded-For/-Proto uvicorn trusts (IPs or CIDR networks, comma-
+    # separated). uvicorn reads this variable itself; it is here to be documented and checked.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     log_prediction_texts: bool = False
     prediction_log_retention_days: int = Field(30, ge=0)
     # Budget of the prediction log (0 = none): past it the oldest rows are deleted.
