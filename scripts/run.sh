@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -e ".[backend,frontend]"
 export BACKEND_URL="${BACKEND_URL:-http://127.0.0.1:${BACKEND_PORT:-8000}}"
 
-python3 -m uvicorn backend.main:app --host "${BACKEND_HOST:-127.0.0.1}" --port "${BACKEND_PORT:-8000}" &
+# X-Forwarded-For is trusted only from FORWARDED_ALLOW_IPS (default: this machine).
+python3 -m uvicorn backend.main:app --host "${BACKEND_HOST:-127.0.0.1}" --port "${BACKEND_PORT:-8000}" \
+  --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}" &
 backend_pid=$!
 trap 'kill "$backend_pid" 2>/dev/null; wait' EXIT INT TERM
 

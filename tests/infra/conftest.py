@@ -19,6 +19,8 @@ from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
 
 # Small on purpose: the over-limit test sends a 2 MB body.
 TEST_UPLOAD_LIMIT_MB = 1
+# Generous: the other live tests must not meet the rate limit (test_nginx_limits sets its own).
+NGINX_LIMITS = {"NGINX_API_RATE": "200", "NGINX_API_BURST": "400", "NGINX_API_CONN": "100"}
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +74,7 @@ def nginx(
             "NGINX_RESOLVER": "127.0.0.1",
             "MAX_UPLOAD_MB": str(TEST_UPLOAD_LIMIT_MB),
             "NGINX_LOG_DIR": str(root / "logs"),
+            **NGINX_LIMITS,
         },
     )
     instance = NginxInstance(binary, root, port)
