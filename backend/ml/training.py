@@ -6,6 +6,7 @@ result is a plain dataclass, and the artifact is written straight to its final p
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -97,8 +98,15 @@ def positive_class(classes: list[Any], positive_label: Any) -> Any:
     return positive_label if positive_label in classes else classes[-1]
 
 
-def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
-    """Train, evaluate on the held-out split and save the pipeline for `job`."""
+FeatureCache = dict[str, tuple[Any, Any]]  # (data and vectorizer) → (fitted vectorizer, matrix)
+
+
+def run_fit(job: FitJob, progress: ProgressFn, cache: FeatureCache | None = None) -> FitOutcome:
+    """Train, evaluate on the held-out split and save the pipeline for `job`.
+
+    `cache`, shared by fits of one process, lets jobs on the same rows with the same
+    vectorizer settings (the default models) fit the vectorizer once.
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -115,7 +123,7 @@ def run_fit(job: FitJob, progress: ProgressFn) -> FitOutcome:
     if job.model_type == "auto":
         trained = _train_auto(job, x_train, y_train, positive, progress, timings)
     else:
-        trained = _train_configured(job, x_train, y_train, positive, progress, timings)
+        trained = _train_configured(job, x_train, y_train, positive, progress, timings, cache)
     vectorizer, classifier, threshold = trained.vectorizer, trained.classifier, trained.threshold
     classes = np.asarray(classifier.classes_).tolist()
     search_summary = trained.search_summary
@@ -157,13 +165,20 @@ class _Trained:
 
 def _train_configured(
     job: FitJob, x_train: list[str], y_train: np.ndarray, positive: Any, progress: ProgressFn,
-    timings: dict[str, float],
+    timings: dict[str, float], cache: FeatureCache | None = None,
 ) -> _Trained:
     """The requested vectorizer and classifier (or the best of a grid search)."""
     progress(0.1, "vectorizing")
     mark = time.perf_counter()
-    vectorizer = build_vectorizer(job.vectorizer)
-    features = vectorizer.fit_transform(x_train)
+    key = json.dumps([job.dataset_path, job.extra_dataset_paths, job.max_rows, job.test_size,
+                      job.random_state, job.vectorizer], sort_keys=True, default=str)
+    if cache is not None and key in cache:
+        vectorizer, features = cache[key]
+    else:
+        vectorizer = build_vectorizer(job.vectorizer)
+        features = vectorizer.fit_transform(x_train)
+        if cache is not None:
+            cache[key] = (vectorizer, features)
     timings["vectorizing"] = time.perf_counter() - mark
 
     progress(0.4, "fitting" if job.search is None else "searching")
@@ -258,4 +273,5 @@ def fit_in_worker(job: FitJob) -> FitOutcome:
 def fit_quietly(jobs: list[FitJob]) -> list[FitOutcome]:
     """Run several fits in one process without progress reports (the default models)."""
     with threadpool_limits(1):  # faster for these sizes, and leaves a core to the server
-        return [run_fit(job, lambda _value, _stage: None) for job in jobs]
+        cache: FeatureCache = {}
+        return [run_fit(job, lambda _value, _stage: None, cache) for job in jobs]
