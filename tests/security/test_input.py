@@ -195,3 +195,23 @@ def test_unknown_token_with_junk_header(sec_server: ServerProcess) -> None:
         headers={"Authorization": "Bearer \u00e9\u00e9".encode("latin-1")},
     )
     assert response.status_code == 401
+
+
+OPEN_ROUTES = {"/health", "/ready", "/metrics"}
+
+
+def test_every_protected_route_refuses_before_reading(sec_server: ServerProcess) -> None:
+    """Whatever routes are added later: no token → 401 while the body is still on its way."""
+    schema = httpx.get(f"{sec_server.url}/openapi.json", timeout=30).json()
+    late = []
+    for path, operations in schema["paths"].items():
+        if path in OPEN_ROUTES:
+            continue
+        for method in operations:
+            if method not in ("post", "put", "patch", "delete"):
+                continue
+            concrete = path.replace("{", "x").replace("}", "")
+            answer = send_head_only(sec_server, method.upper(), concrete, None)
+            if not answer.startswith(b"HTTP/1.1 401"):
+                late.append(f"{method.upper()} {path}: {answer[:60]!r}")
+    assert not late, late
