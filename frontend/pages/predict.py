@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth
+from frontend.labels import label_names, label_text, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import call, get_client, model_label, reported_errors
 
@@ -96,6 +97,8 @@ elif clicked:
             "score_kind": scored.get("score_kind"),
             "table": predictions_table(texts, labels, scored),
             "model_id": model_id,
+            "model_info": model,
+            "scored": scored,
             "classes": scored["classes"],
             "prediction_ids": prediction_ids if len(prediction_ids) == len(texts) else [],
         }
@@ -104,7 +107,19 @@ result = st.session_state.get(RESULT)
 if result:
     st.subheader("Predictions")
     st.caption(f"{result['model']} · scores are {result['score_kind']}")
-    st.dataframe(result["table"], hide_index=True, key="predict_table")
+    shown, bar = shown_predictions(
+        result["table"], result.get("scored") or {}, result.get("model_info") or {}
+    )
+    bar_column = (
+        {
+            bar.column: st.column_config.ProgressColumn(
+                bar.column, min_value=bar.low, max_value=bar.high, format="%.3f", help=bar.help
+            )
+        }
+        if bar
+        else {}
+    )
+    st.dataframe(shown, hide_index=True, column_config=bar_column, key="predict_table")
     st.download_button(
         "Download CSV",
         result["table"].to_csv(index=False).encode("utf-8"),
@@ -120,10 +135,18 @@ if result and result.get("prediction_ids"):
     row = columns[0].selectbox(
         "Prediction",
         range(len(table)),
-        format_func=lambda i: f"{table['text'][i][:80]} → {table['prediction'][i]}",
+        format_func=lambda i: (
+            f"{table['text'][i][:80]} → "
+            + label_text(table["prediction"][i], label_names(result.get("model_info")))
+        ),
         key="predict_fix_row",
     )
-    right = columns[1].selectbox("Right label", result["classes"], key="predict_fix_label")
+    right = columns[1].selectbox(
+        "Right label",
+        result["classes"],
+        format_func=lambda label: label_text(label, label_names(result.get("model_info"))),
+        key="predict_fix_label",
+    )
     if columns[2].button("Send correction", key="predict_fix_send"):
         with reported_errors():
             sent = client.send_feedback(

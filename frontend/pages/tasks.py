@@ -2,22 +2,15 @@
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from frontend import auth
 from frontend.client import ClientError
+from frontend.task_rows import model_title, model_titles, status_text, tasks_frame
 from frontend.ui import get_client, reported_errors, show_error
 
 ACTIVE = ("queued", "running")
 REFRESH_SECONDS = 2.0
-STATUS_ICONS = {
-    "queued": "🕓",
-    "running": "🏃",
-    "succeeded": "✅",
-    "failed": "❌",
-    "cancelled": "🚫",
-}
 
 
 def fetch_tasks() -> list[dict[str, Any]] | None:
@@ -29,11 +22,20 @@ def fetch_tasks() -> list[dict[str, Any]] | None:
         return None
 
 
+def fetch_titles() -> dict[str, str]:
+    """`name v<version>` per model id; ids alone if the models cannot be listed."""
+    try:
+        return model_titles(get_client().list_models())
+    except ClientError:
+        return {}
+
+
 def render_tasks(was_active: bool) -> None:
     """The table, progress bars, cancel control and errors; reruns itself while tasks run."""
     tasks = fetch_tasks()
     if tasks is None:
         return
+    titles = fetch_titles()
     active = [task for task in tasks if task.get("status") in ACTIVE]
     if was_active and not active:
         # The fragment was started with a timer; a full rerun redraws it without one.
@@ -46,17 +48,17 @@ def render_tasks(was_active: bool) -> None:
         progress = min(max(float(task.get("progress") or 0), 0.0), 1.0)
         st.progress(
             progress,
-            text=f"{STATUS_ICONS[task['status']]} {task.get('kind')} of model "
-            f"`{task.get('model_id')}` · {task.get('stage') or task['status']} · {progress:.0%}",
+            text=f"{status_text(task['status'])}: {task.get('kind')} of "
+            f"{model_title(task.get('model_id'), titles)} · {task.get('stage') or task['status']}"
+            f" · {progress:.0%}",
         )
 
-    table = pd.DataFrame(tasks)
-    table.insert(0, "state", table["status"].map(lambda status: STATUS_ICONS.get(status, "")))
+    table = tasks_frame(tasks, titles)
     shown = [
         c
         for c in (
-            "state",
             "status",
+            "model",
             "progress",
             "stage",
             "kind",
@@ -88,7 +90,9 @@ def render_tasks(was_active: bool) -> None:
         chosen = columns[0].selectbox(
             "Active task",
             ids,
-            format_func=lambda task_id: f"{by_id[task_id].get('model_id')} · {task_id}",
+            format_func=lambda task_id: (
+                f"{model_title(by_id[task_id].get('model_id'), titles)} · {task_id}"
+            ),
             key="tasks_cancel_choice",
         )
         with columns[1]:
@@ -102,7 +106,8 @@ def render_tasks(was_active: bool) -> None:
     if failed:
         st.subheader("Errors")
         for task in failed[:20]:
-            with st.expander(f"❌ {task.get('kind')} {task.get('model_id')} · {task['id']}"):
+            title = model_title(task.get("model_id"), titles)
+            with st.expander(f"{status_text('failed')}: {task.get('kind')} {title} · {task['id']}"):
                 st.code(task["error"], language=None)
     for task in tasks:
         result = task.get("result") or {}

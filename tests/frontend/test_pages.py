@@ -213,6 +213,10 @@ def test_tasks_page_shows_tasks_errors_and_cancels(
     assert failed["status"] == "failed", failed
     open_page(app, "tasks")
     shown = table_on(app, "id", "status", "progress")
+    by_task = shown.set_index("id")
+    assert by_task.loc[seeded["task_id"], "model"] == "frontend-logreg v1"
+    assert by_task.loc[seeded["task_id"], "status"] == "✓ succeeded"
+    assert by_task.loc[failing["task_id"], "status"] == "✗ failed"
     assert {seeded["task_id"], failing["task_id"], slow["task_id"]} <= set(shown["id"])
     assert "Refreshing every 2 s" in " ".join(texts_of(app.caption))
     assert app.get("progress"), "running tasks get a progress bar"
@@ -312,10 +316,28 @@ def test_predict_page_shows_scores_and_offers_csv(app: AppTest, seeded: dict[str
     assert not app.exception and not app.error, texts_of(app.error)
     shown = table_on(app, "text", "prediction")
     assert shown["text"].tolist() == ["have a lovely day", "you are a stupid idiot"]
-    assert list(shown.columns) == ["text", "prediction", "score_0", "score_1"]
-    assert shown["prediction"].isin([0, 1]).all()
+    # Its dataset names no labels: the bar is "class 1 score", predictions stay bare labels.
+    assert list(shown.columns) == ["text", "prediction", "class 1 score", "score_0", "score_1"]
+    assert shown["prediction"].isin(["0", "1"]).all()
     assert ((shown["score_0"] + shown["score_1"]).round(6) == 1).all()
+    assert (shown["class 1 score"] == shown["score_1"]).all()
     assert app.get("download_button")
+
+
+def test_predict_page_names_labels_and_bars_the_toxic_score(app: AppTest) -> None:
+    open_page(app, "predict")
+    app.selectbox(key="predict_model").set_value("default-logreg").run()
+    app.text_area(key="predict_texts").input("thank you for your help\nyou are a stupid idiot")
+    button(app, "Predict").click().run()
+    assert not app.exception and not app.error, texts_of(app.error)
+    shown = table_on(app, "text", "prediction")
+    assert set(shown["prediction"]) <= {"0 · not toxic", "1 · toxic"}
+    assert shown["prediction"].tolist()[1] == "1 · toxic"
+    # The bar is the toxic class's probability (how good the model is, is not this test's).
+    assert (shown["toxic score"] == shown["score_1"]).all()
+    assert shown["toxic score"].between(0, 1).all()
+    (frame,) = [f for f in app.dataframe if "toxic score" in f.value.columns]
+    assert frame.proto.columns and "progress" in frame.proto.columns.lower()
 
 
 def test_predict_page_from_csv_column(app: AppTest, seeded: dict[str, Any]) -> None:
