@@ -61,25 +61,43 @@ def test_final_stage_has_healthcheck_command_and_port(component: str) -> None:
 
 
 @COMPONENTS
-def test_no_build_tools_or_pip_in_the_final_stage(component: str) -> None:
-    for command in stages(component)[-1].arguments("RUN"):
-        assert "pip install" not in command, f"final stage installs packages: {command}"
-        for tool in BUILD_TOOLS:
-            assert tool not in command + " ", f"final stage installs {tool.strip()}: {command}"
+def test_no_build_tools_in_the_image(component: str) -> None:
+    """Dependencies come as wheels into the virtualenv; no compiler or -dev package is
+    installed, and pip keeps no cache."""
+    for stage in stages(component):
+        for command in stage.arguments("RUN"):
+            for tool in BUILD_TOOLS:
+                assert tool not in command + " ", f"installs {tool.strip()}: {command}"
+        assert "PIP_NO_CACHE_DIR=1" in " ".join(stage.arguments("ENV"))
 
 
 @COMPONENTS
 def test_dependencies_are_a_layer_of_their_own(component: str) -> None:
     """pyproject.toml alone is copied and installed before the code, so code edits reuse it."""
-    build = stages(component)[0]
-    steps = [f"{keyword} {argument}" for keyword, argument in build.instructions]
-    copy_pyproject = steps.index("COPY pyproject.toml ./")
-    install_dependencies = next(
-        i for i, step in enumerate(steps) if step.startswith("RUN") and "-r requirements" in step
+    (stage,) = stages(component)
+    steps = [f"{keyword} {argument}" for keyword, argument in stage.instructions]
+    copy_pyproject = steps.index("COPY pyproject.toml /tmp/pyproject.toml")
+    install = next(
+        i
+        for i, step in enumerate(steps)
+        if step.startswith("RUN") and "-r /tmp/requirements" in step
     )
     copy_code = next(i for i, step in enumerate(steps) if step.startswith(f"COPY {component}/"))
-    assert copy_pyproject < install_dependencies < copy_code
-    assert f"optional-dependencies']['{component}']" in steps[install_dependencies]
+    assert copy_pyproject < install < copy_code
+    # One environment for both images: the extras of both components.
+    assert "o['backend'] + o['frontend']" in steps[install]
+
+
+def test_both_images_start_with_the_same_layers() -> None:
+    """Identical text up to the end of the dependency layer: the second image built reuses the
+    first one's layers from the build cache (tests/containers checks the built images)."""
+    marker = "# --- end of the shared part"
+    prefixes = {}
+    for component in ("backend", "frontend"):
+        text = (REPO_ROOT / component / "Dockerfile").read_text()
+        prefixes[component] = text[text.index("ARG PYTHON_IMAGE") : text.index(marker)]
+    assert prefixes["backend"] == prefixes["frontend"]
+    assert "pip install -r /tmp/requirements.txt" in prefixes["backend"]
 
 
 @COMPONENTS
@@ -109,8 +127,9 @@ def test_backend_image_has_the_postgres_driver() -> None:
 
 
 def test_frontend_image_ships_nltk_data() -> None:
-    build, final = stages("frontend")[0], stages("frontend")[-1]
-    assert any("nltk.downloader -d /usr/share/nltk_data" in run for run in build.arguments("RUN"))
+    final = stages("frontend")[-1]
+    assert "docker/nltk_data/ /usr/share/nltk_data/" in final.arguments("COPY")
+    assert any("nltk_setup.py /usr/share/nltk_data" in run for run in final.arguments("RUN"))
     assert "NLTK_DATA=/usr/share/nltk_data" in " ".join(final.arguments("ENV"))
 
 
