@@ -73,8 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         "loaded": services.registry.count_loaded(),
         "cached": len(services.inference.ids()),
     })
-    if services.log_budget is not None:
-        app.state.metrics.registry.register(services.log_budget.collector())
+    app.state.metrics.registry.register(services.log_budget.collector())
     app.state.metrics.watch_drift(lambda: metric_samples(
         services.drift.latest(sorted(services.registry.loaded_ids()))))
     if app.state.tokens.open:

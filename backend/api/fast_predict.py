@@ -117,7 +117,7 @@ class FastPredict:
         except ValidationError:
             return None
         services = scope["app"].state.services
-        answer: dict[str, Any] = await services.models.serve(
+        answer: dict[str, Any] = await services.predictions.serve(
             kind, request.model_id, request.texts, role
         )
         return answer

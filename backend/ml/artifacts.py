@@ -29,14 +29,6 @@ class ArtifactError(Exception):
     """A model file that is missing, altered, or holds types we do not trust."""
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def atomic_write_bytes(path: Path, payload: bytes, claim: FileClaim | None = None) -> str:
     """Write `payload` to `path` atomically; return its sha256.
 

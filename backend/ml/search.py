@@ -7,7 +7,6 @@ costs one vectorization instead of one per fold and candidate.
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,7 +102,3 @@ def grid_search(
         "scoring": search.get("scoring", "f1"), "cv": folds, "candidates": candidates,
     }
     return searcher.best_estimator_, summary
-
-
-def grid_size(grid: dict[str, list[Any]]) -> int:
-    return len(list(itertools.product(*grid.values())))

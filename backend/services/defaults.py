@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.db.models import ModelRow
 from backend.errors import AppError, DatasetNotFound, ModelNotFound
 from backend.files import file_lock
 from backend.ml.params import validate_params, validate_vectorizer
@@ -139,14 +138,13 @@ class DefaultModels:
             outcomes = pool.submit(fit_quietly, jobs).result()
         for spec, job, outcome in zip(specs, jobs, outcomes, strict=True):
             self.registry.delete(spec.model_id)
-            self.registry.add(ModelRow(
-                id=spec.model_id, name=spec.model_id, version=1, model_type=spec.model_type,
+            self.registry.create(
+                model_id=spec.model_id, name=spec.model_id, model_type=spec.model_type,
                 params=job.params, vectorizer=job.vectorizer, test_size=job.test_size,
                 random_state=job.random_state, status="trained", loaded=True, is_default=True,
                 metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
-                label_names=dataset.label_names,
-                artifact_path=f"{spec.model_id}.skops", artifact_sha256=outcome.artifact_sha256,
+                label_names=dataset.label_names, artifact_sha256=outcome.artifact_sha256,
                 sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
                 threshold=outcome.threshold, holdout_curve=outcome.holdout,
                 drift_reference=outcome.drift_reference,
-            ))
+            )

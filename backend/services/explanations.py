@@ -6,7 +6,6 @@ from typing import Any
 
 from backend.db.models import ModelRow
 from backend.errors import BadRequest, ModelNotTrained, PayloadTooLarge
-from backend.ml.artifacts import ArtifactError, load_pipeline
 from backend.ml.explain import CannotExplain, explain
 from backend.services.inference import InferenceSpace
 from backend.services.registry import ModelRegistry
@@ -25,12 +24,7 @@ class Explanations:
         """A loaded model's cached pipeline, or the verified artifact of an unloaded one."""
         if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models explain")
-        if row.loaded:
-            return self.inference.get(row).pipeline
-        try:
-            return load_pipeline(self.inference.artifact_path(row), row.artifact_sha256)
-        except ArtifactError as exc:
-            raise ModelNotTrained(f"model {row.id} cannot be read: {exc}") from None
+        return self.inference.pipeline_for(row)
 
     def explain(self, model_ref: str, texts: list[str], top_k: int) -> dict[str, Any]:
         if len(texts) > self.settings.max_predict_batch:

@@ -119,6 +119,15 @@ class InferenceSpace:
             gc.freeze()
             return loaded
 
+    def pipeline_for(self, row: ModelRow) -> Any:
+        """The pipeline of a trained model: the cached one if it is loaded, else its file's."""
+        if row.loaded:
+            return self.get(row).pipeline
+        try:
+            return load_pipeline(self.artifact_path(row), row.artifact_sha256)
+        except ArtifactError as exc:
+            raise ModelNotTrained(f"model {row.id} cannot be read: {exc}") from None
+
     def cached(self, row: ModelRow) -> LoadedModel | None:
         """The model if this process already holds the current version of it."""
         cached = self._models.get(row.id)

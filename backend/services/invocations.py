@@ -13,6 +13,6 @@ async def answer_invocation(
 ) -> dict[str, Any]:
     """`{"predictions": [label, ...]}` as `mlflow models serve` answers for a classifier."""
     texts = texts_from_invocation(content_type, raw)
-    answer = await services.models.serve("predict", model_ref, texts, role)
+    answer = await services.predictions.serve("predict", model_ref, texts, role)
     answer.pop("model_id", None)
     return answer

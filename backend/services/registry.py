@@ -7,13 +7,14 @@ from typing import Any
 
 import sklearn
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from backend.db.models import AliasRow, ModelRow
 from backend.db.session import Database
 from backend.errors import BadRequest, ModelNotFound
 from backend.schemas.models import ModelInfo
-from backend.services.ids import is_safe_id
+from backend.services.ids import is_safe_id, new_id
 
 # pg_advisory_xact_lock key that serializes claims on the loaded set across processes.
 LOADED_SET_LOCK_KEY = 0x746F78_6C6F6164  # "tox" "load"
@@ -94,6 +95,29 @@ class ModelRegistry:
         if row.loaded:
             self.on_serving_change()
         return row
+
+    def create(
+        self, *, name: str, status: str, model_id: str | None = None, **columns: Any
+    ) -> ModelRow:
+        """Record a model as the next version of `name`: the one place a ModelRow is built.
+
+        `columns` are ModelRow's other columns (model_type, params, vectorizer, …). A trained
+        model's file is `<id>.skops`; a model in training gets its file name when its fit
+        succeeds.
+        """
+        model_id = model_id or new_id("mdl")
+        columns = {"loaded": False, "is_default": False, "metrics": {}, "classes": [],
+                   "dataset_id": None, **columns}
+        columns.setdefault("artifact_path", f"{model_id}.skops" if status == "trained" else None)
+        for _attempt in range(5):  # two models of one name at once race for the version
+            try:
+                return self.add(ModelRow(
+                    id=model_id, name=name, version=self.next_version(name), status=status,
+                    **columns,
+                ))
+            except IntegrityError:
+                continue
+        raise BadRequest(f"could not allocate a version for {name!r}; try again")
 
     def update(self, model_id: str, **values: Any) -> None:
         with self.db.session() as session:

@@ -16,7 +16,6 @@ import numpy as np
 from pydantic import ValidationError
 
 from backend.errors import BadRequest, Conflict, TooManyLoaded
-from backend.ml.artifacts import load_pipeline
 from backend.ml.metrics import compute_metrics
 from backend.ml.params import PARAMS_BY_TYPE, VectorizerParams, validation_message
 from backend.ml.pipeline import score_matrix
@@ -24,23 +23,28 @@ from backend.ml.training import positive_class, read_dataset, split
 from backend.schemas.models import FitAccepted, FitRequest, RetrainRequest
 from backend.services.datasets import DatasetService, write_frame_atomically
 from backend.services.ids import new_id
-from backend.services.models import ModelService
+from backend.services.inference import InferenceSpace
+from backend.services.loaded_set import LoadedSet
 from backend.services.registry import ModelRegistry
 from backend.services.retrain_files import RetrainFiles, remove
+from backend.services.training import ModelTraining
 
 log = logging.getLogger(__name__)
 
 
 class Retraining:
-    def __init__(self, models: ModelService, registry: ModelRegistry,
-                 datasets: DatasetService, files: RetrainFiles) -> None:
-        self.models = models
+    """`start` queues a `retrain` task; `decide` is the task runner's finisher for that kind,
+    and `files.sweep` one of its tick hooks (split files of retrains that ended otherwise)."""
+
+    def __init__(self, training: ModelTraining, loaded_set: LoadedSet, registry: ModelRegistry,
+                 datasets: DatasetService, inference: InferenceSpace, files: RetrainFiles
+                 ) -> None:
+        self.training = training
+        self.loaded_set = loaded_set
         self.registry = registry
         self.datasets = datasets
+        self.inference = inference
         self.files = files
-        models.runner.finishers["retrain"] = self.decide
-        # Split files of retrains that ended any other way than through the gate.
-        models.runner.on_tick.append(files.sweep)
 
     def start(self, request: RetrainRequest) -> FitAccepted:
         champion_id = self.registry.alias_target(request.name, request.alias)
@@ -88,7 +92,7 @@ class Retraining:
     def _submit(self, request: RetrainRequest, fit_request: FitRequest, paths: list[str],
                 new_data: Any, champion_id: str, train_path: Path, holdout_path: Path
                 ) -> FitAccepted:
-        return self.models.submit(
+        return self.training.submit(
             fit_request, paths, new_data.label_kind, self.datasets.positive_label(new_data),
             kind="retrain",
             retrain={
@@ -120,7 +124,7 @@ class Retraining:
         if promoted:
             if champion.loaded and not challenger.loaded:
                 try:
-                    self.models.load(challenger.id)
+                    self.loaded_set.load(challenger.id)
                 except TooManyLoaded as exc:
                     notes.append(f"challenger not loaded: {exc.detail}")
             self.registry.set_alias(spec["name"], spec["alias"], challenger.id)
@@ -141,7 +145,7 @@ class Retraining:
         }
 
     def _score(self, row: Any, holdout: Any, spec: dict[str, Any]) -> dict[str, Any]:
-        pipeline = load_pipeline(self.models.inference.artifact_path(row), row.artifact_sha256)
+        pipeline = self.inference.pipeline_for(row)
         texts = holdout["text"].tolist()
         classes = list(row.classes or np.asarray(pipeline.classes_).tolist())
         _kind, scores = score_matrix(pipeline, texts)

@@ -36,41 +36,61 @@ def request_to_job(request: dict[str, Any]) -> FitJob:
     return FitJob(**fields)
 
 
+class Wakeup:
+    """Wakes the task runner from any thread, so a submitted task starts without waiting
+    for the next poll. Made before the runner: services that queue tasks ring it, and the
+    runner's own collaborators (finishers) are among them.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def ring(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when rung or after `timeout_s`, whichever comes first."""
+        self._loop = asyncio.get_running_loop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout_s)
+        self._event.clear()
+
+
 class TaskRunner:
     HEARTBEAT_EVERY_S = 2.0
     REAP_EVERY_S = 5.0
 
     def __init__(
         self, settings: Settings, tasks: TaskStore, registry: ModelRegistry,
-        executor: FitExecutor, owner: str,
+        executor: FitExecutor, owner: str, wakeup: Wakeup, *,
+        finishers: dict[str, Finisher], on_tick: list[Callable[[], None]],
     ) -> None:
+        """`finishers` run after a fit of their task kind succeeds; `on_tick` every few
+        seconds (e.g. to drop cached models that another process unloaded)."""
         self.settings = settings
         self.tasks = tasks
         self.registry = registry
         self.executor = executor
         self.owner = owner
-        self.finishers: dict[str, Finisher] = {}
-        self.on_tick: list[Callable[[], None]] = []
+        self.wakeup = wakeup
+        self.finishers = finishers
+        self.on_tick = on_tick
         self._ended: queue.SimpleQueue[FitEnded] = queue.SimpleQueue()
         self._started: dict[str, float] = {}
         self._timed_out: set[str] = set()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_heartbeat = 0.0
         self._last_reap = 0.0
         self._stopping = False
         self._draining = False  # shutting down: finish what runs, claim nothing new
 
     def wake(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self.wakeup.ring()
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
         while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.task_poll_interval_s)
-            self._wake.clear()
+            await self.wakeup.wait(self.settings.task_poll_interval_s)
             try:
                 await asyncio.to_thread(self.tick)
             except Exception:  # one bad tick must not stop the runner for good
@@ -83,9 +103,6 @@ class TaskRunner:
     def stop(self) -> None:
         self._stopping = True
         self.wake()
-
-    def running_count(self) -> int:
-        return len(self._started)
 
     # --- one pass, in a worker thread ------------------------------------------------
 

@@ -39,14 +39,14 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 @router.post("/predict", response_model=PredictResponse)
 async def predict(request: PredictRequest, services: ServicesDep, role: LoggedViewer
                   ) -> ORJSONResponse:
-    answer = await services.models.serve("predict", request.model_id, request.texts, role)
+    answer = await services.predictions.serve("predict", request.model_id, request.texts, role)
     return ORJSONResponse(answer)
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)
 async def predict_scores(request: PredictRequest, services: ServicesDep, role: LoggedViewer
                          ) -> ORJSONResponse:
-    answer = await services.models.serve("scores", request.model_id, request.texts, role)
+    answer = await services.predictions.serve("scores", request.model_id, request.texts, role)
     return ORJSONResponse(answer)
 
 
@@ -78,7 +78,7 @@ def list_models(services: ServicesDep, _role: ViewerRole) -> list[ModelInfo]:
              responses={404: {"description": "unknown dataset"},
                         429: {"description": "over MAX_QUEUED_FITS"}})
 def fit(request: FitRequest, services: ServicesDep, _role: EditorRole) -> FitAccepted:
-    return services.models.fit(request)
+    return services.training.fit(request)
 
 
 @router.post("/retrain", status_code=status.HTTP_202_ACCEPTED, response_model=FitAccepted,
@@ -91,18 +91,18 @@ def retrain(request: RetrainRequest, services: ServicesDep, _role: EditorRole) -
 
 @router.post("/load", response_model=ModelInfo)
 def load(request: ModelRef, services: ServicesDep, _role: EditorRole) -> ModelInfo:
-    return services.models.load(request.model_id)
+    return services.loaded_set.load(request.model_id)
 
 
 @router.post("/unload", response_model=ModelInfo)
 def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> ModelInfo:
-    return services.models.unload(request.model_id)
+    return services.loaded_set.unload(request.model_id)
 
 
 @router.post("/evaluate", response_model=EvaluateResponse)
 def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
              ) -> EvaluateResponse:
-    return services.models.evaluate(request.model_id, request.dataset_id)
+    return services.evaluation.evaluate(request.model_id, request.dataset_id)
 
 
 @router.post("/explain", response_model=ExplainResponse,
@@ -116,12 +116,12 @@ def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole
 
 @router.post("/remove", response_model=RemovedResponse)
 def remove(request: ModelRef, services: ServicesDep, _role: EditorRole) -> RemovedResponse:
-    return RemovedResponse(model_id=services.models.remove(request.model_id))
+    return RemovedResponse(model_id=services.removal.remove(request.model_id))
 
 
 @router.post("/remove_all", response_model=RemoveAllResponse)
 def remove_all(services: ServicesDep, _role: AdminRole) -> RemoveAllResponse:
-    return RemoveAllResponse(removed=services.models.remove_all())
+    return RemoveAllResponse(removed=services.removal.remove_all())
 
 
 @router.get("/{model_id}", response_model=ModelInfo)
@@ -131,13 +131,13 @@ def get_model(model_id: str, services: ServicesDep, _role: ViewerRole) -> ModelI
 
 @router.delete("/{model_id}", response_model=RemovedResponse)
 def delete_model(model_id: str, services: ServicesDep, _role: EditorRole) -> RemovedResponse:
-    return RemovedResponse(model_id=services.models.remove(model_id))
+    return RemovedResponse(model_id=services.removal.remove(model_id))
 
 
 @router.post("/{model_id}/promote", response_model=ModelInfo)
 def promote(model_id: str, request: PromoteRequest, services: ServicesDep, _role: EditorRole
             ) -> ModelInfo:
-    return services.models.promote(model_id, request.alias)
+    return services.aliases.promote(model_id, request.alias)
 
 
 @router.get("/{model_id}/threshold", response_model=ThresholdInfo,
@@ -160,7 +160,7 @@ def set_threshold(model_id: str, request: ThresholdRequest, services: ServicesDe
             responses={200: {"content": {"application/octet-stream": {}}}})
 def download(model_id: str, services: ServicesDep, _role: AdminRole) -> Response:
     """The whole pipeline as a skops file (no pickle): `skops.io.load` reads it back."""
-    payload, filename = services.models.portable_file(model_id)
+    payload, filename = services.model_files.portable_file(model_id)
     return Response(payload, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -177,4 +177,4 @@ async def upload(
         payload = await file.read()
     finally:
         await file.close()
-    return await run_in_threadpool(services.models.upload, payload, name)
+    return await run_in_threadpool(services.model_files.upload, payload, name)
