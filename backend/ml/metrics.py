@@ -19,6 +19,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+MAX_PR_POINTS = 1000
+
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
@@ -90,9 +92,12 @@ def pr_points(
     precision, recall, thresholds = precision_recall_curve(
         truth, scores[:, classes.index(positive)]
     )
+    # One point per distinct score is thousands on a large dataset; a chart and a threshold
+    # slider need far fewer. Keep evenly spaced points, always both ends.
+    keep = np.unique(np.linspace(0, len(thresholds) - 1, MAX_PR_POINTS).astype(int))
     return {
-        "precision": precision[:-1].tolist(), "recall": recall[:-1].tolist(),
-        "thresholds": thresholds.tolist(),
+        "precision": precision[:-1][keep].tolist(), "recall": recall[:-1][keep].tolist(),
+        "thresholds": thresholds[keep].tolist(),
     }
 
 
