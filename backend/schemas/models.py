@@ -70,9 +70,12 @@ class FitRequest(BaseModel):
     def _validate_hyperparameters(self) -> FitRequest:
         # Each model type has its own schema; unknown keys or bad values name themselves.
         if self.model_type == "auto":
-            if self.vectorizer:
+            # A retrain of an auto model repeats the search: the earlier choice (params.chosen
+            # and its vectorizer) is history, not a setting.
+            if self.vectorizer and not self.params.get("chosen"):
                 raise ValueError("vectorizer: model_type auto chooses its own features; "
                                  "leave vectorizer out")
+            self.vectorizer = {}
             if self.search is not None:
                 raise ValueError("search: model_type auto runs its own search; leave search out")
         self.params = validate_params(self.model_type, self.params)
