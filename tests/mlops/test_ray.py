@@ -120,6 +120,16 @@ def test_a_grid_search_on_ray(
     assert get_model(editor, accepted["model_id"])["params"]["C"] == best["C"]
 
 
+def test_an_auto_fit_on_ray(
+    ray_server: ServerProcess, editor: httpx.Client, small_csv: Path
+) -> None:
+    model = train(editor, dataset_on(ray_server, small_csv)["id"], "auto-on-ray",
+                  model_type="auto", params={"budget_s": 20})
+    assert model["status"] == "trained" and model["model_type"] == "auto"
+    assert model["params"]["chosen"]["candidates_tried"] >= 1
+    assert "threshold" in model["metrics"]
+
+
 def test_cancel_a_running_fit_on_ray(
     ray_server: ServerProcess, editor: httpx.Client, small_csv: Path
 ) -> None:
