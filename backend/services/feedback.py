@@ -38,7 +38,7 @@ from backend.services.registry import ModelRegistry
 log = logging.getLogger(__name__)
 
 # The log is written by a background thread every half second or so: a correction sent right
-# after its prediction waits this long for the row before it is called unknown.
+# after its prediction (to the same server process) waits up to this long for the row.
 LOG_WAIT_S = 3.0
 
 
@@ -109,7 +109,11 @@ class FeedbackService:
         """The model, the text and the model's answer of a logged prediction."""
         deadline = time.monotonic() + LOG_WAIT_S
         found = self.prediction_log.find(prediction_id)
-        while found is None and time.monotonic() < deadline:
+        while (
+            found is None
+            and self.prediction_log.is_unwritten(prediction_id)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
             found = self.prediction_log.find(prediction_id)
         if found is None:

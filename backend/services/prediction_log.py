@@ -54,6 +54,8 @@ class PredictionLog:
         self._last_prune = 0.0
         # (model id, width) → [(time, n texts, packed features)] not yet written.
         self._feature_buffer: dict[tuple[str, int], list[Any]] = {}
+        # Call ids answered but not written yet: feedback on them waits for the writer.
+        self._unwritten: set[str] = set()
         self._thread.start()
 
     def record(
@@ -64,6 +66,7 @@ class PredictionLog:
         """Queue one call's record and return its prediction ids; cheap enough for the request
         path. `features(texts, scores)` (drift features) runs later, in the writer thread."""
         call_id = "pred_" + secrets.token_hex(8)
+        self._unwritten.add(call_id)
         self._pending.put({
             "created_at": time.time(), "model_id": model_id, "endpoint": endpoint,
             "n_texts": len(texts), "latency_ms": latency_ms, "role": role,
@@ -151,6 +154,8 @@ class PredictionLog:
                 session.execute(insert(PredictionLogRow), rows)
         except Exception:  # the log must never take predictions down with it
             log.exception("could not write %d prediction log rows", len(rows))
+        finally:
+            self._unwritten.difference_update(row["call_id"] for row in rows)
 
     def _maybe_prune(self) -> None:
         if not self.retention_days or time.monotonic() - self._last_prune < self.PRUNE_EVERY_S:
@@ -181,6 +186,11 @@ class PredictionLog:
         ).limit(limit)
         with self.db.session() as session:
             return [PredictionLogEntry.model_validate(r) for r in session.scalars(statement)]
+
+    def is_unwritten(self, prediction_id: str) -> bool:
+        """True while this process holds the prediction's record in its write queue."""
+        parts = split_prediction_id(prediction_id)
+        return parts is not None and parts[0] in self._unwritten
 
     def find(self, prediction_id: str) -> tuple[PredictionLogRow, int] | None:
         """The log row holding `prediction_id` and the index of its text, if it was written."""
