@@ -22,25 +22,25 @@ def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> N
         return
     classes = {model["id"]: model.get("classes") or [] for model in models}
     st.subheader("Mark a prediction wrong")
-    columns = st.columns([3, 1, 1])
-    choice = columns[0].selectbox(
+    choice = st.selectbox(
         "Prediction",
         range(len(logged)),
         format_func=lambda i: describe(*logged[i]),
         key="predictions_fix_row",
     )
     record, index = logged[choice]
-    item = record["items"][index]
-    right = columns[1].selectbox(
-        "Right label", classes.get(record["model_id"], []), key="predictions_fix_label"
-    )
-    text = item.get("text")
+    text = record["items"][index].get("text")
     if text is None:
         text = st.text_input(
             "The predicted text (the log keeps only hashes; it must be the same text)",
             key="predictions_fix_text",
         )
-    if columns[2].button("Send correction", key="predictions_fix_send"):
+    columns = st.columns([1, 1, 3])
+    right = columns[0].selectbox(
+        "Right label", classes.get(record["model_id"], []), key="predictions_fix_label"
+    )
+    columns[1].write("")  # aligns the button with the select box
+    if columns[1].button("Send correction", key="predictions_fix_send"):
         if not text:
             st.warning("Type the text that was predicted.")
             return

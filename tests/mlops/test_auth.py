@@ -49,6 +49,11 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/tasks/{task_id}/cancel"): "editor",
     ("GET", "/api/v1/predictions/"): "viewer",
     ("GET", "/api/v1/whoami"): "viewer",
+    ("GET", "/api/v1/models/{model_id}/drift"): "viewer",
+    ("POST", "/api/v1/feedback/"): "viewer",  # moderators are often viewers
+    ("GET", "/api/v1/feedback/"): "viewer",
+    ("GET", "/api/v1/feedback/summary"): "viewer",
+    ("POST", "/api/v1/feedback/dataset"): "editor",
 }
 RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 UNKNOWN_TOKEN = "x-tok-000-unknown"

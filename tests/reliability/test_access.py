@@ -46,6 +46,9 @@ MIN_ROLE: dict[str, str | None] = {
     "POST /api/v1/tasks/{task_id}/cancel": "editor",
     "GET /api/v1/predictions/": "viewer",
     "GET /api/v1/whoami": "viewer",
+    "GET /api/v1/models/{model_id}/drift": "viewer", "POST /api/v1/feedback/": "viewer",
+    "GET /api/v1/feedback/": "viewer", "GET /api/v1/feedback/summary": "viewer",
+    "POST /api/v1/feedback/dataset": "editor",
 }
 LOWER = {"viewer": None, "editor": "viewer", "admin": "editor"}
 # Ids and names that try to leave their directory or smuggle a NUL byte.
