@@ -15,4 +15,5 @@ async def answer_invocation(
     texts = texts_from_invocation(content_type, raw)
     answer = await services.predictions.serve("predict", model_ref, texts, role)
     answer.pop("model_id", None)
+    answer.pop("prediction_ids", None)  # MLflow's answer holds predictions only
     return answer
