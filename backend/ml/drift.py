@@ -39,7 +39,7 @@ class OovMeter:
 
     def __init__(self, pipeline: Any) -> None:
         steps = getattr(pipeline, "steps", None) or []
-        vectorizer = steps[0][1] if len(steps) > 1 else None
+        vectorizer = _word_vectorizer(steps[0][1]) if len(steps) > 1 else None
         self.vocabulary: dict[str, int] | None = getattr(vectorizer, "vocabulary_", None)
         self._terms: Callable[[str], list[str]] | None = None
         if self.vocabulary is None or vectorizer is None:
@@ -92,6 +92,17 @@ class OovMeter:
 # NaN): tokenizing every text of a 100-text call cost 18 % of the prediction's CPU, and PSI
 # needs a sample, not every text. Texts of the reference profile are all measured.
 LIVE_OOV_SAMPLE = 8
+
+
+def _word_vectorizer(step: Any) -> Any:
+    """The vectorizer whose vocabulary the OOV share is measured against: the step itself, or
+    in a union (word + char TF-IDF) its word part, else its first part with a vocabulary."""
+    parts = [part for _name, part in getattr(step, "transformer_list", [])]
+    if not parts:
+        return step
+    with_vocabulary = [p for p in parts if getattr(p, "vocabulary_", None) is not None]
+    words = [p for p in with_vocabulary if getattr(p, "analyzer", None) == "word"]
+    return (words or with_vocabulary or [None])[0]
 
 
 def feature_rows(

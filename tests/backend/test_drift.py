@@ -12,9 +12,12 @@ import httpx
 import pandas as pd
 
 from tests.backend.api_steps import MODELS
-from tests.conftest import TOXIC_EN, TOXIC_RU
+from tests.conftest import TOXIC_RU
+from tests.servers import REPO_ROOT
 
 MODEL = "default-logreg"
+# What the default models learn from (backend/services/defaults.py).
+TRAINING_LIKE = REPO_ROOT / "backend" / "sample_data" / "toxic_en_wiki.csv"
 N = 400
 
 
@@ -49,7 +52,7 @@ def texts_of(path: Any, seed: int) -> list[str]:
 
 
 def test_default_model_drifts_on_russian_traffic(client: httpx.Client) -> None:
-    english, russian = texts_of(TOXIC_EN, 7), texts_of(TOXIC_RU, 7)
+    english, russian = texts_of(TRAINING_LIKE, 7), texts_of(TOXIC_RU, 7)
 
     started = time.time()
     replay(client, english, "predict")  # the hot path (fast_predict) answers these
@@ -68,6 +71,10 @@ def test_default_model_drifts_on_russian_traffic(client: httpx.Client) -> None:
 
     shifted = drift_when_logged(client, middle, ended)
     psi = {name: feature["psi"] for name, feature in shifted["features"].items()}
+    print("\nPSI english", {k: round(v["psi"], 3) for k, v in calm["features"].items()},
+          "\nPSI russian", {k: round(v, 3) for k, v in psi.items()},
+          "\nOOV mean", calm["features"]["oov_share"]["current_mean"],
+          shifted["features"]["oov_share"]["current_mean"])
     assert shifted["n"] == N, shifted
     assert shifted["status"] == "drift", psi
     assert shifted["most_moved"] == "oov_share" == max(psi, key=psi.__getitem__), psi
