@@ -57,7 +57,8 @@ class FitRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     vectorizer: dict[str, Any] = Field(default_factory=dict)
     test_size: float = Field(0.2, gt=0, lt=1)
-    random_state: int = Field(42, ge=0, le=2**32 - 1)
+    # The database column is a 32-bit integer on PostgreSQL: a larger seed is a 422 everywhere.
+    random_state: int = Field(42, ge=0, le=2**31 - 1)
     search: SearchSpec | None = Field(
         None, description="grid search over params; the best candidate becomes the model"
     )

@@ -26,6 +26,7 @@ MISSING_LABELS = {"", "nan", "na", "n/a", "null", "none"}
 _INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
 SNIFF_BYTES = 64 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_COLUMN_NAME_CHARS = 255
 
 
 @dataclass
@@ -172,6 +173,12 @@ def import_csv(
         )
     if text_col == label_col:
         raise DatasetInvalid("text_column and label_column must be different columns")
+    for chosen in (text_col, label_col):
+        if len(chosen) > MAX_COLUMN_NAME_CHARS:  # the database keeps names up to this long
+            raise DatasetInvalid(
+                f"column name {chosen[:40]!r}... is {len(chosen)} characters long; at most "
+                f"{MAX_COLUMN_NAME_CHARS} (rename the column)"
+            )
 
     texts = frame[text_col].astype(str)
     labels = frame[label_col].astype(str).str.strip()

@@ -162,7 +162,10 @@ def write_frame_atomically(frame: pd.DataFrame, target: Path,
 
 
 def refuse_nul_fields(**fields: str | None) -> None:
-    """PostgreSQL cannot store NUL characters: refuse them on every database alike."""
+    """Refuse what PostgreSQL cannot store (NUL, over-long values) on every database alike."""
     for field_name, value in fields.items():
         if value is not None and "\x00" in value:
             raise DatasetInvalid(f"{field_name} must not contain NUL (\\x00) characters")
+        # The database column's size, on any database (a longer `name` is cut, it is a label).
+        if value is not None and field_name != "name" and len(value) > 255:
+            raise DatasetInvalid(f"{field_name} is {len(value)} characters long; at most 255")

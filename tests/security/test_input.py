@@ -215,3 +215,44 @@ def test_every_protected_route_refuses_before_reading(sec_server: ServerProcess)
             if not answer.startswith(b"HTTP/1.1 401"):
                 late.append(f"{method.upper()} {path}: {answer[:60]!r}")
     assert not late, late
+
+
+def test_values_the_database_cannot_hold_are_refused_alike(sec_server: ServerProcess) -> None:
+    """Out of range or over-long values: the same 4xx on SQLite and PostgreSQL, never a 201
+    on one and a 500 on the other."""
+    long_name = "t" * 300
+    payload = f"{long_name},label\n" + "".join(f"text {i},{i % 2}\n" for i in range(10))
+    with role_client(sec_server, "editor") as editor:
+        wide = editor.post(
+            "/api/v1/datasets",
+            data={"text_column": long_name},
+            files={"file": ("w.csv", payload.encode(), "text/csv")},
+        )
+        assert wide.status_code == 400, wide.text
+        positive = editor.post(
+            "/api/v1/datasets",
+            data={"positive_label": "p" * 300},
+            files={"file": ("p.csv", csv_bytes([("a", "0"), ("b", "1")]), "text/csv")},
+        )
+        assert positive.status_code == 400, positive.text
+        dataset = editor.post(
+            "/api/v1/datasets",
+            files={
+                "file": (
+                    "ok.csv",
+                    csv_bytes([(f"t {i}", str(i % 2)) for i in range(10)]),
+                    "text/csv",
+                )
+            },
+        )
+        assert dataset.status_code == 201, dataset.text
+        seed = editor.post(
+            "/api/v1/models/fit",
+            json={
+                "name": "seed-range",
+                "dataset_id": dataset.json()["id"],
+                "model_type": "mnb",
+                "random_state": 2**31,
+            },
+        )
+        assert seed.status_code == 422, seed.text
