@@ -143,4 +143,5 @@ def backend_status_sidebar() -> None:
     except ClientError as exc:
         st.sidebar.error(error_message(exc))
     else:
-        st.sidebar.caption(f"Backend: {current.backend_url} ✅")
+        # A text symbol: colour emoji are empty boxes where no emoji font is installed.
+        st.sidebar.caption(f"Backend: {current.backend_url} ✓")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth
-from frontend.labels import label_names, label_text, shown_predictions
+from frontend.labels import label_names, label_text, prediction_summary, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import call, get_client, model_label, reported_errors
 
@@ -107,6 +107,11 @@ result = st.session_state.get(RESULT)
 if result:
     st.subheader("Predictions")
     st.caption(f"{result['model']} · scores are {result['score_kind']}")
+    st.markdown(
+        prediction_summary(
+            result["table"]["prediction"].tolist(), label_names(result.get("model_info"))
+        )
+    )
     shown, bar = shown_predictions(
         result["table"], result.get("scored") or {}, result.get("model_info") or {}
     )

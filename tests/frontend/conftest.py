@@ -162,7 +162,10 @@ def token_backend(tmp_path_factory: pytest.TempPathFactory, small_csv: Path) -> 
             http.post(
                 "/api/v1/datasets",
                 files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")},
-                data={"name": "signed-in-small"},
+                data={
+                    "name": "signed-in-small",
+                    "label_names": '{"0": "not toxic", "1": "toxic"}',
+                },
             )
             .raise_for_status()
             .json()

@@ -5,6 +5,7 @@ storage or log file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,36 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from frontend.task_rows import STATUS_SYMBOLS
 from tests.frontend.conftest import TOKENS, start_frontend
-from tests.frontend.test_e2e_browser import WAIT_MS, browser, go_to, no_exception, settle
+from tests.frontend.test_e2e_browser import (
+    WAIT_MS,
+    browser,
+    choose_option,
+    go_to,
+    no_exception,
+    settle,
+)
 from tests.servers import ServerProcess
 
 __all__ = ["browser"]  # the fixture, shared with test_e2e_browser
+
+# Draws each symbol on a canvas in the page's font; a glyph no font has is drawn exactly like
+# U+E000 (private use: the missing-glyph box), which is how colour emoji looked here.
+GLYPHS_JS = """({symbols, font}) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 48;
+  canvas.height = 48;
+  const ctx = canvas.getContext('2d');
+  const draw = (ch) => {
+    ctx.clearRect(0, 0, 48, 48);
+    ctx.font = `32px ${font}`;
+    ctx.fillText(ch, 4, 38);
+    return Array.from(ctx.getImageData(0, 0, 48, 48).data).join(',');
+  };
+  const missing = draw('\\uE000');
+  return Object.fromEntries(symbols.map((s) => [s, draw(s) !== missing]));
+}"""
 
 
 @pytest.fixture()
@@ -116,11 +142,41 @@ def test_sign_in_roles_and_sign_out_in_chromium(
     expect(page.get_by_text("Training started", exact=False)).to_be_visible()
     go_to(page, "Tasks")
     expect(page.get_by_text("No task is running.")).to_be_visible(timeout=90_000)
+    settle(page)
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(1)
     no_exception(page)
     page.screenshot(path=shots / "4-editor-tasks.png", full_page=True)
     headers = {"Authorization": f"Bearer {TOKENS['viewer']}"}
     models = httpx.get(f"{backend.url}/api/v1/models/", headers=headers, timeout=30).json()
     assert [m["status"] for m in models if m["name"] == "signed-in-e2e"] == ["trained"]
+
+    # Tasks: the status symbols are real glyphs in this browser's fonts, not empty boxes.
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    drawn = page.evaluate(GLYPHS_JS, {"symbols": list(STATUS_SYMBOLS.values()), "font": font})
+    assert all(drawn.values()), drawn
+
+    # Predict: the model trained on a dataset that names its labels says "1 · toxic" and bars
+    # the toxic score.
+    go_to(page, "Predict")
+    choose_option(page, "Model", "signed-in-e2e")
+    page.get_by_role("button", name="Load it").click()
+    expect(page.get_by_role("button", name="Load it")).to_have_count(0)
+    settle(page)
+    texts = page.get_by_label("One text per line")
+    texts.fill("thank you for the help\nyou are a stupid idiot")
+    texts.press("Control+Enter")
+    settle(page)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    settle(page)
+    # st.dataframe draws on a canvas; the summary line above it is text.
+    summary = re.compile(r"^(0 · not toxic|1 · toxic): [12] texts?")
+    expect(page.get_by_text(summary).first).to_be_visible()
+    expect(page.get_by_role("combobox", name="Prediction")).to_have_value(
+        re.compile(r"→ (0 · not toxic|1 · toxic)$")
+    )
+    no_exception(page)
+    page.screenshot(path=shots / "5-editor-predict.png", full_page=True)
 
     # The token went nowhere but the session: not in the URL, cookies, storage or logs.
     tokens = [TOKENS["viewer"], TOKENS["editor"], "this-token-is-not-known-here"]

@@ -6,7 +6,13 @@ import unicodedata
 
 import pandas as pd
 
-from frontend.labels import label_text, positive_class, score_bar, shown_predictions
+from frontend.labels import (
+    label_text,
+    positive_class,
+    prediction_summary,
+    score_bar,
+    shown_predictions,
+)
 from frontend.task_rows import STATUS_SYMBOLS, model_titles, status_text, tasks_frame
 
 TOXIC_MODEL = {"label_names": {"0": "not toxic", "1": "toxic"}, "metrics": {}}
@@ -73,3 +79,8 @@ def test_status_symbols_are_text_not_emoji() -> None:
     for status, symbol in STATUS_SYMBOLS.items():
         assert len(symbol) == 1 and ord(symbol) < 0x2600 or symbol in "✓✗", status
         assert unicodedata.category(symbol) in {"So", "Sm"}, status
+
+
+def test_prediction_summary_counts_named_labels() -> None:
+    summary = prediction_summary([1, 0, 1], TOXIC_MODEL["label_names"])
+    assert summary == "1 · toxic: 2 texts, 0 · not toxic: 1 text"
