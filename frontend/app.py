@@ -28,6 +28,7 @@ PAGES = {
     "Use": [
         st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/errors.py", title="Errors", icon=":material/rule:"),
         st.Page("pages/predictions.py", title="Prediction log", icon=":material/receipt_long:"),
         st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
     ],

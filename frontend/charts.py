@@ -255,3 +255,47 @@ def metrics_bars(metrics: pd.DataFrame, columns: Sequence[str] | None = None) ->
         )
     figure.update_layout(title="Metrics", barmode="group", yaxis_range=[0, 1])
     return figure
+
+
+def pr_curves(
+    curves: Sequence[Mapping[str, Any]], point: Mapping[str, float] | None = None,
+    title: str = "Precision-recall curves",
+) -> go.Figure:
+    """Precision against recall, average precision in each legend entry; `point` (recall,
+    precision) marks a chosen operating point.
+
+    Each item: {"label": str, "precision": [...], "recall": [...], "ap": float | None}.
+    """
+    figure = go.Figure()
+    for index, curve in enumerate(curves):
+        ap = curve.get("ap")
+        ap_text = f"AP = {ap:.3f}" if isinstance(ap, int | float) else "AP n/a"
+        figure.add_trace(
+            go.Scatter(
+                x=list(curve["recall"]),
+                y=list(curve["precision"]),
+                mode="lines",
+                name=f"{curve['label']} ({ap_text})",
+                line={"color": _color(index), "width": 2, "shape": "hv"},
+            )
+        )
+    if point is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=[point["recall"]],
+                y=[point["precision"]],
+                mode="markers",
+                name="chosen threshold",
+                marker={"size": 14, "color": "#dc2626", "symbol": "x"},
+            )
+        )
+    figure.update_layout(
+        title=title,
+        xaxis_title="Recall",
+        yaxis_title="Precision",
+        xaxis_range=[0, 1.02],
+        yaxis_range=[0, 1.02],
+        legend={"yanchor": "bottom", "y": 0.02, "xanchor": "left", "x": 0.02},
+        height=520,
+    )
+    return figure

@@ -214,13 +214,29 @@ class BackendClient:
             "POST", "/api/v1/models/predict_scores", json={"model_id": model_id, "texts": texts}
         )
 
-    def evaluate(self, model_id: str, dataset_id: str) -> JSONDict:
-        """POST /api/v1/models/evaluate → {metrics, roc, confusion_matrix}."""
+    def evaluate(self, model_id: str, dataset_id: str | None, split: str = "dataset") -> JSONDict:
+        """POST /api/v1/models/evaluate → {metrics, roc, pr, confusion_matrix}; split "holdout"
+        scores the model on its own held-out split instead of `dataset_id`."""
+        body: JSONDict = {"model_id": model_id, "split": split}
+        if dataset_id is not None:
+            body["dataset_id"] = dataset_id
+        return self._json("POST", "/api/v1/models/evaluate", json=body)
+
+    def explain(self, model_id: str, texts: list[str], top_k: int = 10) -> JSONDict:
+        """POST /api/v1/models/explain → {model_id, explanations: [{label, score, tokens}]}."""
         return self._json(
             "POST",
-            "/api/v1/models/evaluate",
-            json={"model_id": model_id, "dataset_id": dataset_id},
+            "/api/v1/models/explain",
+            json={"model_id": model_id, "texts": texts, "top_k": top_k},
         )
+
+    def threshold_info(self, model_id: str) -> JSONDict:
+        """GET /api/v1/models/{id}/threshold → {threshold, score_kind, positive_label, curve}."""
+        return self._json("GET", f"/api/v1/models/{model_id}/threshold")
+
+    def set_threshold(self, model_id: str, body: JSONDict) -> JSONDict:
+        """POST /api/v1/models/{id}/threshold with {threshold} or a target → ModelInfo."""
+        return self._json("POST", f"/api/v1/models/{model_id}/threshold", json=body)
 
     def remove_model(self, model_id: str) -> Any:
         """POST /api/v1/models/remove."""

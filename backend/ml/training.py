@@ -98,6 +98,16 @@ def positive_class(classes: list[Any], positive_label: Any) -> Any:
     return positive_label if positive_label in classes else classes[-1]
 
 
+def load_split(job: FitJob) -> tuple[Any, ...]:
+    """The job's rows as (x_train, x_test, y_train, y_test), exactly as its fit splits them
+    (evaluate's held-out split re-creates them from the same job)."""
+    frames = [read_dataset(p, job.label_kind) for p in (job.dataset_path, *job.extra_dataset_paths)]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if job.max_rows and len(frame) > job.max_rows:
+        frame = frame.sample(n=job.max_rows, random_state=job.random_state)
+    return tuple(split(frame, job.test_size, job.random_state))
+
+
 FeatureCache = dict[str, tuple[Any, Any]]  # (data and vectorizer) → (fitted vectorizer, matrix)
 
 
@@ -111,11 +121,7 @@ def run_fit(job: FitJob, progress: ProgressFn, cache: FeatureCache | None = None
     started = time.perf_counter()
 
     progress(0.02, "loading")
-    frames = [read_dataset(p, job.label_kind) for p in (job.dataset_path, *job.extra_dataset_paths)]
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if job.max_rows and len(frame) > job.max_rows:
-        frame = frame.sample(n=job.max_rows, random_state=job.random_state)
-    x_train, x_test, y_train, y_test = split(frame, job.test_size, job.random_state)
+    x_train, x_test, y_train, y_test = load_split(job)
     timings["loading"] = time.perf_counter() - started
 
     classes = sorted(np.unique(y_train).tolist())

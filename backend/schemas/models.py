@@ -125,7 +125,20 @@ class ScoresResponse(BaseModel):
 
 
 class EvaluateRequest(ModelRef):
-    dataset_id: NoNulStr = Field(min_length=1, max_length=64)
+    dataset_id: NoNulStr | None = Field(
+        None, min_length=1, max_length=64, description="required unless split is holdout"
+    )
+    split: Literal["dataset", "holdout"] = Field(
+        "dataset",
+        description="dataset: every row of `dataset_id`; holdout: the model's own held-out "
+        "split, re-created from its training data (scores on training rows are inflated)",
+    )
+
+    @model_validator(mode="after")
+    def _dataset_unless_holdout(self) -> EvaluateRequest:
+        if self.split == "dataset" and self.dataset_id is None:
+            raise ValueError("dataset_id is required (or ask for split: holdout)")
+        return self
 
 
 class RocCurve(BaseModel):
@@ -144,7 +157,8 @@ class EvaluateResponse(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
     model_id: str
-    dataset_id: str
+    dataset_id: str | None
+    split: Literal["dataset", "holdout"] = "dataset"
     classes: list[Label]
     metrics: dict[str, Any]
     roc: RocCurve

@@ -16,6 +16,7 @@ from backend.services.evaluation import Evaluation
 from backend.services.explanations import Explanations
 from backend.services.feedback import FeedbackService
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
+from backend.services.holdout_split import HoldoutSplits
 from backend.services.inference import InferenceSpace
 from backend.services.leftovers import remove_leftover_files
 from backend.services.loaded_set import LoadedSet
@@ -65,6 +66,7 @@ class Services:
     feedback: FeedbackService
     thresholds: Thresholds
     log_budget: PredictionLogBudget
+    holdout_splits: HoldoutSplits
     defaults_ready: bool = False
     defaults_error: str | None = None
 
@@ -101,6 +103,7 @@ def build_services(settings: Settings) -> Services:
         max_bytes=int(settings.prediction_log_max_mb * 1024 * 1024),
     )
     explanations = Explanations(settings, registry, inference)
+    evaluation = Evaluation(registry, datasets, inference)
     # Services that queue tasks ring the runner awake; the runner is built last because
     # its hooks (the loaded set's sync, the retrain gate) are services themselves.
     wakeup = Wakeup()
@@ -124,7 +127,7 @@ def build_services(settings: Settings) -> Services:
             settings, registry, inference, ServingTable(db, stamp, settings.serving_recheck_s),
             prediction_log,
         ),
-        evaluation=Evaluation(registry, datasets, inference),
+        evaluation=evaluation,
         aliases=Aliases(registry, loaded_set),
         removal=ModelRemoval(registry, tasks, inference, wakeup.ring),
         model_files=ModelFiles(settings, registry, inference),
@@ -132,6 +135,7 @@ def build_services(settings: Settings) -> Services:
         prediction_log=prediction_log, retraining=retraining, owner=owner,
         serving_signal=stamp, explanations=explanations,
         thresholds=Thresholds(registry, explanations), log_budget=log_budget,
+        holdout_splits=HoldoutSplits(settings, registry, tasks, datasets, evaluation),
         drift=DriftService(db, registry, settings),
         feedback=FeedbackService(db, registry, prediction_log, datasets),
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from backend.db.models import ModelRow
 from backend.errors import BadRequest, ModelNotTrained
 from backend.ml.metrics import compute_metrics, confusion, pr_points, roc_points
 from backend.ml.threshold import decide
@@ -27,26 +30,32 @@ class Evaluation:
         if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models evaluate")
         dataset = self.datasets.row(dataset_id)
-        pipeline = self.inference.pipeline_for(row)
         frame = self.datasets.frame(dataset)
+        return self.evaluate_rows(
+            row, frame["text"].tolist(), frame["label"].to_numpy(), dataset_id,
+            self.datasets.positive_label(dataset),
+        )
+
+    def evaluate_rows(
+        self, row: ModelRow, texts: list[str], truth: np.ndarray, dataset_id: str | None,
+        positive_label: Any = None, split: str = "dataset",
+    ) -> EvaluateResponse:
+        """Metrics, curves and confusion matrix of `row` on labelled texts."""
+        pipeline = self.inference.pipeline_for(row)
         classes = list(row.classes or np.asarray(pipeline.classes_).tolist())
-        unknown = sorted({str(v) for v in frame["label"].unique()} - {str(c) for c in classes})
-        if len(unknown) == len(frame["label"].unique()):
+        unknown = sorted({str(v) for v in np.unique(truth)} - {str(c) for c in classes})
+        if len(unknown) == len(np.unique(truth)):
             raise BadRequest(
                 f"dataset {dataset_id} has labels {unknown[:10]} and the model knows "
                 f"{[str(c) for c in classes]}; evaluate on data labelled like the training data"
             )
-        truth = frame["label"].to_numpy()
-        positive = positive_class(
-            classes, self.datasets.positive_label(dataset) or row.metrics.get("positive_label")
-        )
-        scores, predictions, cut = decide(
-            pipeline, frame["text"].tolist(), classes, positive, row.threshold
-        )
+        positive = positive_class(classes, positive_label or row.metrics.get("positive_label"))
+        scores, predictions, cut = decide(pipeline, texts, classes, positive, row.threshold)
         binary = len(classes) == 2
         return EvaluateResponse(
             model_id=row.id,
             dataset_id=dataset_id,
+            split=split,  # type: ignore[arg-type]
             classes=classes,
             metrics=compute_metrics(truth, predictions, scores, classes, positive, threshold=cut),
             roc=roc_points(truth, scores, classes, positive),  # type: ignore[arg-type]

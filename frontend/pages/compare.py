@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import auth, charts
+from frontend import auth, charts, quality_views
 from frontend.client import BackendClient, BackendError, ClientError
 from frontend.ui import call, dataset_picker, get_client, model_label, show_error
 
@@ -22,18 +22,19 @@ def sorted_classes(classes: dict[str, Any] | list[Any]) -> list[str]:
 
 
 def evaluate(
-    client: BackendClient, model: dict[str, Any], dataset_id: str, load_first: bool
+    client: BackendClient, model: dict[str, Any], dataset_id: str, load_first: bool,
+    split: str = "dataset",
 ) -> dict[str, Any] | None:
     """One model's evaluation; a 409 (not loaded) loads it and retries when allowed."""
     try:
-        return client.evaluate(model["id"], dataset_id)
+        return client.evaluate(model["id"], dataset_id, split)
     except BackendError as exc:
         if exc.status != 409 or not load_first or model.get("loaded"):
             show_error(exc)
             return None
     try:
         client.load_model(model["id"])
-        return client.evaluate(model["id"], dataset_id)
+        return client.evaluate(model["id"], dataset_id, split)
     except ClientError as exc:
         show_error(exc)
         return None
@@ -71,6 +72,20 @@ load_first = (
     )
     and may_load
 )
+own_split = False
+if dataset is not None:
+    trained_here = quality_views.trained_on([by_id[key] for key in chosen_ids], dataset["id"])
+    if trained_here:
+        st.warning(
+            f"{', '.join(model_label(m) for m in trained_here)} "
+            f"{'was' if len(trained_here) == 1 else 'were'} trained on {dataset.get('name')}: "
+            "scores on training rows are inflated."
+        )
+        own_split = st.checkbox(
+            "Score those models on their own held-out split instead",
+            value=True,
+            key="compare_holdout",
+        )
 if (
     st.button(
         "Compare", type="primary", disabled=not chosen_ids or dataset is None, key="compare_run"
@@ -80,13 +95,17 @@ if (
     evaluations = []
     with st.spinner(f"Evaluating {len(chosen_ids)} model(s) on {dataset.get('name')}…"):
         for model_id in chosen_ids:
-            outcome = evaluate(client, by_id[model_id], dataset["id"], load_first)
+            model = by_id[model_id]
+            split = "holdout" if own_split and model.get("dataset_id") == dataset["id"] else (
+                "dataset"
+            )
+            outcome = evaluate(client, model, dataset["id"], load_first, split)
             if outcome is not None:
-                model = by_id[model_id]
+                suffix = " (held-out)" if split == "holdout" else ""
                 evaluations.append(
                     {
-                        "label": model_label(model),
-                        "short": f"{model.get('name')} v{model.get('version')}",
+                        "label": model_label(model) + suffix,
+                        "short": f"{model.get('name')} v{model.get('version')}{suffix}",
                         **outcome,
                     }
                 )
@@ -110,10 +129,23 @@ if result and result["evaluations"]:
         for item in evaluations
         if item.get("roc")
     ]
+    pr_curves = [
+        {
+            "label": item["short"],
+            "precision": item["pr"]["precision"],
+            "recall": item["pr"]["recall"],
+            "ap": (item.get("metrics") or {}).get("average_precision"),
+        }
+        for item in evaluations
+        if item.get("pr")
+    ]
+    roc_column, pr_column = st.columns(2)
     if curves:
-        st.plotly_chart(charts.roc_curves(curves), key="compare_roc")
+        roc_column.plotly_chart(charts.roc_curves(curves), key="compare_roc")
     else:
-        st.info("No ROC curve: the backend gives one for binary datasets only.")
+        roc_column.info("No ROC curve: the backend gives one for binary datasets only.")
+    if pr_curves:
+        pr_column.plotly_chart(charts.pr_curves(pr_curves), key="compare_pr")
     metrics = pd.DataFrame(
         [
             {
@@ -130,9 +162,18 @@ if result and result["evaluations"]:
     ).set_index("model")
     st.dataframe(metrics.style.format("{:.4f}"), key="compare_metrics")
     st.plotly_chart(
-        charts.metrics_bars(metrics, ["accuracy", "f1", "precision", "recall", "roc_auc"]),
+        charts.metrics_bars(
+            metrics,
+            ["accuracy", "f1", "precision", "recall", "roc_auc", "macro_f1", "average_precision"],
+        ),
         key="compare_metric_bars",
     )
+    with st.expander("Per class"):
+        for index, item in enumerate(evaluations):
+            per_class = quality_views.per_class_table(item.get("metrics") or {})
+            if per_class is not None:
+                st.caption(item["label"])
+                st.dataframe(per_class, key=f"compare_per_class_{index}")
     st.subheader("Confusion matrices")
     matrix_columns = st.columns(min(len(evaluations), 3))
     for index, item in enumerate(evaluations):

@@ -6,11 +6,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import auth
+from frontend import auth, quality_views
 from frontend.ui import call, get_client, model_label, reported_errors
 
 CONFIRM_REMOVE_ALL = "models_confirm_remove_all"
 DOWNLOADED = "models_downloaded"  # {"model_id", "content"} of the last prepared download
+METRIC_COLUMNS = ("accuracy", "f1", "precision", "recall", "roc_auc", "macro_f1",
+                  "average_precision", "threshold")
 FLASH = "models_flash"  # a success message to show after the rerun that refreshes the table
 
 
@@ -30,7 +32,7 @@ def models_table(models: list[dict[str, Any]]) -> pd.DataFrame:
                 "aliases": ", ".join(model.get("aliases") or []),
                 **{
                     key: metrics.get(key)
-                    for key in ("accuracy", "f1", "precision", "recall", "roc_auc")
+                    for key in METRIC_COLUMNS
                 },
                 "dataset_id": model.get("dataset_id"),
                 "created_at": model.get("created_at"),
@@ -155,7 +157,7 @@ else:
         hide_index=True,
         column_config={
             key: st.column_config.NumberColumn(key, format="%.3f")
-            for key in ("accuracy", "f1", "precision", "recall", "roc_auc")
+            for key in METRIC_COLUMNS
         },
         key="models_table",
     )
@@ -175,6 +177,12 @@ else:
                 "vectorizer": selected.get("vectorizer"),
             }
         )
+    per_class = quality_views.per_class_table(selected.get("metrics") or {})
+    if per_class is not None:
+        st.caption("Per class, on the held-out split")
+        st.dataframe(per_class, key="models_per_class")
+    with st.expander("Decision threshold", expanded=len(selected.get("classes") or []) == 2):
+        quality_views.threshold_section(selected, done)
     actions(selected)
 st.divider()
 upload_section()

@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import auth
+from frontend import auth, quality_views
 from frontend.labels import label_names, label_text, prediction_summary, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import call, get_client, model_label, reported_errors
@@ -101,6 +101,7 @@ elif clicked:
             "scored": scored,
             "classes": scored["classes"],
             "prediction_ids": prediction_ids if len(prediction_ids) == len(texts) else [],
+            "highlights": quality_views.explain_texts(client, model, texts),
         }
 
 result = st.session_state.get(RESULT)
@@ -132,6 +133,7 @@ if result:
         mime="text/csv",
         key="predict_download",
     )
+    quality_views.show_highlights(result.get("highlights"))
 
 if result and result.get("prediction_ids"):
     st.subheader("Mark a prediction wrong")

@@ -212,3 +212,29 @@ def test_refusals(
     answer = set_cut(editor, uploaded["id"], threshold=0.3)
     assert answer.status_code == 200, answer.text
     assert answer.json()["metrics"]["threshold"] == 0.3
+
+
+def test_evaluate_on_the_models_own_held_out_split(
+    db_server: ServerProcess, editor: httpx.Client, viewer: httpx.Client, small_csv: Path
+) -> None:
+    dataset = upload_dataset(editor, small_csv)["id"]
+    model = train(editor, dataset, "holdout-eval", model_type="mnb", vectorizer=VECTORIZER)
+    body = {"model_id": model["id"], "split": "holdout"}
+    answer = viewer.post(f"{MODELS}/evaluate", json=body)
+    assert answer.status_code == 200, answer.text
+    evaluation = answer.json()
+    assert evaluation["split"] == "holdout" and evaluation["dataset_id"] == dataset
+    for key in ("accuracy", "f1", "macro_f1", "n_test", "roc_auc", "average_precision"):
+        assert evaluation["metrics"][key] == pytest.approx(model["metrics"][key]), key
+    on_all = viewer.post(
+        f"{MODELS}/evaluate", json={"model_id": model["id"], "dataset_id": dataset}
+    )
+    assert on_all.json()["metrics"]["n_test"] > evaluation["metrics"]["n_test"]
+    assert on_all.json()["split"] == "dataset"
+
+    assert_error(
+        viewer.post(f"{MODELS}/evaluate", json={"model_id": model["id"]}), 422, "dataset_id"
+    )
+    assert_error(viewer.post(f"{MODELS}/evaluate", json={**body, "split": "train"}), 422, "split")
+    assert editor.delete(f"/api/v1/datasets/{dataset}").status_code in (200, 204)
+    assert_error(viewer.post(f"{MODELS}/evaluate", json=body), 400, "training data is gone")

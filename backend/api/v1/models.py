@@ -102,7 +102,9 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
 @router.post("/evaluate", response_model=EvaluateResponse)
 def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
              ) -> EvaluateResponse:
-    return services.evaluation.evaluate(request.model_id, request.dataset_id)
+    if request.split == "holdout":
+        return services.holdout_splits.evaluate(request.model_id)
+    return services.evaluation.evaluate(request.model_id, request.dataset_id)  # type: ignore[arg-type]
 
 
 @router.post("/explain", response_model=ExplainResponse,
