@@ -18,7 +18,7 @@ from backend.errors import BadRequest, ModelNotTrained
 from backend.ml.training import FitJob, load_split
 from backend.schemas.models import EvaluateResponse
 from backend.services.datasets import DatasetService
-from backend.services.models import ModelService
+from backend.services.evaluation import Evaluation
 from backend.services.registry import ModelRegistry
 from backend.services.task_runner import request_to_job
 from backend.services.tasks import TaskStore
@@ -32,13 +32,13 @@ class HoldoutSplits:
         registry: ModelRegistry,
         tasks: TaskStore,
         datasets: DatasetService,
-        models: ModelService,
+        evaluation: Evaluation,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.tasks = tasks
         self.datasets = datasets
-        self.models = models
+        self.evaluation = evaluation
 
     def job_of(self, row: ModelRow) -> FitJob:
         """The job that trained `row` (its task's, or a default model's equivalent)."""
@@ -83,6 +83,6 @@ class HoldoutSplits:
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models evaluate")
         texts, truth = self.rows(row)
         positive: Any = (row.metrics or {}).get("positive_label")
-        return self.models.evaluate_rows(
+        return self.evaluation.evaluate_rows(
             row, texts, truth, row.dataset_id, positive, split="holdout"
         )

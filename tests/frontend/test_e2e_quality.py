@@ -114,7 +114,10 @@ def test_slider_highlights_and_errors(
     box = page.locator('[data-testid="stMultiSelect"]', has_text="True label")
     box.click()
     page.locator('[role="option"]', has_text="1").first.click()
+    page.keyboard.press("Escape")
     settle(page)
+    page.screenshot(path=tmp_path / "errors-filtered.png", full_page=True)
+    no_exception(page)
     expect(shown).not_to_contain_text(f"{total:,} shown")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download errors CSV").click()

@@ -356,12 +356,17 @@ def test_compare_page_overlays_roc_curves(app: AppTest, seeded: dict[str, Any]) 
     app.session_state["current_dataset_id"] = seeded["dataset"]["id"]
     open_page(app, "compare")
     app.multiselect(key="compare_models").set_value([seeded["model_id"], "default-mnb"]).run()
+    # The seeded model was trained on this dataset: the page warns and offers its held-out
+    # split; every row is scored here.
+    assert any("scores on training rows are inflated" in w for w in texts_of(app.warning))
+    app.checkbox(key="compare_holdout").uncheck().run()
     button(app, "Compare").click().run()
     assert not app.exception and not app.error, texts_of(app.error)
-    roc, bars, *matrices = figures(app)
+    roc, pr, bars, *matrices = figures(app)
     legend = [trace["name"] for trace in roc["data"]]
     assert legend[0].startswith("chance")
     assert all("AUC = 0." in name for name in legend[1:]) and len(legend) == 3
+    assert all("AP = 0." in trace["name"] for trace in pr["data"]) and len(pr["data"]) == 2
     metrics = table_on(app, "accuracy", "f1")
     assert len(metrics) == 2 and {"accuracy", "f1", "roc_auc"} <= set(metrics.columns)
     assert len(matrices) == 2
