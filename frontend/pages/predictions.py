@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from frontend.labels import label_names, label_text
 from frontend.ui import call, get_client, reported_errors
 
 ALL_MODELS = "(all models)"
@@ -21,11 +22,12 @@ def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> N
     if not logged:
         return
     classes = {model["id"]: model.get("classes") or [] for model in models}
+    names = {model["id"]: label_names(model) for model in models}
     st.subheader("Mark a prediction wrong")
     choice = st.selectbox(
         "Prediction",
         range(len(logged)),
-        format_func=lambda i: describe(*logged[i]),
+        format_func=lambda i: describe(*logged[i], names.get(logged[i][0]["model_id"], {})),
         key="predictions_fix_row",
     )
     record, index = logged[choice]
@@ -37,7 +39,10 @@ def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> N
         )
     columns = st.columns([1, 1, 3])
     right = columns[0].selectbox(
-        "Right label", classes.get(record["model_id"], []), key="predictions_fix_label"
+        "Right label",
+        classes.get(record["model_id"], []),
+        format_func=lambda label: label_text(label, names.get(record["model_id"], {})),
+        key="predictions_fix_label",
     )
     columns[1].write("")  # aligns the button with the select box
     if columns[1].button("Send correction", key="predictions_fix_send"):
@@ -51,10 +56,10 @@ def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> N
             st.success(f"Correction saved ({sent['id']}): {sent['label']}.")
 
 
-def describe(record: dict[str, Any], index: int) -> str:
+def describe(record: dict[str, Any], index: int, names: dict[str, str]) -> str:
     item = record["items"][index]
     shown = item.get("text") or f"sha256 {str(item.get('sha256'))[:12]}…"
-    answer = item.get("prediction")
+    answer = label_text(item.get("prediction"), names)
     return f"{record['created_at']} · {record['model_id']} · {shown[:60]} → {answer}"
 
 
