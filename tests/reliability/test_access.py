@@ -46,6 +46,10 @@ MIN_ROLE: dict[str, str | None] = {
     "POST /api/v1/tasks/{task_id}/cancel": "editor",
     "GET /api/v1/predictions/": "viewer",
     "GET /api/v1/whoami": "viewer",
+    "POST /api/v1/models/{model_ref}/invocations": "viewer",
+    "POST /api/v1/models/explain": "viewer",
+    "GET /api/v1/models/{model_id}/threshold": "viewer",
+    "POST /api/v1/models/{model_id}/threshold": "editor",
     "GET /api/v1/models/{model_id}/drift": "viewer", "POST /api/v1/feedback/": "viewer",
     "GET /api/v1/feedback/": "viewer", "GET /api/v1/feedback/summary": "viewer",
     "POST /api/v1/feedback/dataset": "editor",
@@ -80,7 +84,7 @@ def _call(server: ServerProcess, operation: str, role: str | None,
           token: str | None = None) -> httpx.Response:
     method, path = operation.split(" ", 1)
     path = path.replace("{dataset_id}", "ds_unknown").replace("{model_id}", "mdl_unknown")
-    path = path.replace("{task_id}", "task_unknown")
+    path = path.replace("{task_id}", "task_unknown").replace("{model_ref}", "mdl_unknown")
     headers = {"Authorization": f"Bearer {token}"} if token else _auth(role)
     kwargs: dict[str, Any] = {}
     if method == "POST" and path.endswith(("/datasets/", "/upload")):
