@@ -178,7 +178,9 @@ def test_uploaded_names_never_become_paths(auth_server: ServerProcess) -> None:
         assert "/" not in dataset_id and ".." not in dataset_id
         stored = list((data_dir / "datasets").glob(f"{dataset_id}*"))
         assert [p.name for p in stored] == [f"{dataset_id}.csv"]
-    skops = (data_dir / "models" / "default-mnb.skops").read_bytes()
+    # A small valid model file: the defaults' own are over this server's MAX_UPLOAD_MB.
+    fitted = Pipeline([("vectorizer", CountVectorizer()), ("classifier", MultinomialNB())])
+    skops = sio.dumps(fitted.fit(["good text", "bad text", "fine", "awful"], [0, 1, 0, 1]))
     response = httpx.post(f"{auth_server.url}/api/v1/models/upload", headers=_auth("admin"),
                           timeout=60, data={"name": "../../evil"},
                           files={"file": ("../../evil.skops", skops, "application/octet-stream")})
