@@ -91,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         defaults_task.cancel()
         await asyncio.gather(runner_task, defaults_task, return_exceptions=True)
         await asyncio.to_thread(services.executor.shutdown)
+        await asyncio.to_thread(services.dataset_evaluation.pool.shutdown)
         await asyncio.to_thread(services.prediction_log.flush)
         await asyncio.to_thread(services.serving_signal.close)
         services.db.dispose()

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     max_loaded_models: int = Field(10, ge=1)
     max_queued_fits: int = Field(32, ge=1)
     fit_timeout_s: float = Field(1800, gt=0)
+    # Bounds that keep one request from taking the server down (SECURITY.md, "Limits").
+    max_csv_columns: int = Field(100, ge=2)
+    max_classes: int = Field(200, ge=2)
+    max_model_mb: float = Field(200, gt=0)
+    evaluate_timeout_s: float = Field(60, gt=0)
     fit_workers: int = Field(default_factory=_default_fit_workers, ge=1)
 
     # Default models: trained from the bundled sample on first start, loaded at every start.
@@ -117,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_model_bytes(self) -> int:
+        return int(self.max_model_mb * 1024 * 1024)
 
     @property
     def max_json_body_bytes(self) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ import numpy as np
 import skops.io as sio
 
 from backend.files import FileClaim, atomic_file
+from backend.ml.model_size import refuse_if_inflates_too_far
 
 # Beyond skops' own default trust list (scikit-learn estimators, numpy and scipy containers)
 # only these are trusted: this project's own estimator and preprocessor (plain classes holding
@@ -106,8 +109,47 @@ def untrusted_types(payload: bytes) -> list[str]:
     return sorted(t for t in found if t not in EXTRA_TRUSTED)
 
 
-def loads_trusted(payload: bytes) -> Any:
-    """Load a skops payload, refusing any type outside the allow-list."""
+_END_OF_DIRECTORY = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+# A skops file has tens of members; a directory this big is an attack on the parser (each
+# entry costs ~0.5 KB as a ZipInfo, and a 200 MB upload could hold 4 million of them).
+MAX_DIRECTORY_BYTES = 4 << 20
+
+
+def inflated_bytes(payload: bytes) -> int:
+    """What the members of a skops (zip) payload take once inflated, read from its directory
+    alone; raises ArtifactError on anything a plain skops file does not hold.
+
+    Python's zipfile never inflates a member past the size its directory entry declares, so
+    this bounds the memory of loading; stored and deflated members only, since the other
+    codecs inflate without that cap.
+    """
+    tail = payload[-(22 + 0xFFFF):]
+    at = tail.rfind(_END_OF_DIRECTORY)
+    if at < 0 or len(tail) - at < 22:
+        raise ArtifactError("not a readable skops model file (no zip directory)")
+    directory_bytes = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if directory_bytes > MAX_DIRECTORY_BYTES or _ZIP64_LOCATOR in tail[max(0, at - 20) : at]:
+        raise ArtifactError("the model file's zip directory is too large for a skops model")
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ArtifactError(f"not a readable skops model file ({exc})") from None
+    odd = {m.compress_type for m in members} - {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+    if odd:
+        raise ArtifactError("the model file uses a zip compression skops does not write")
+    return sum(member.file_size for member in members)
+
+
+def loads_trusted(payload: bytes, max_inflated_bytes: int = 0) -> Any:
+    """Load a skops payload, refusing any type outside the allow-list.
+
+    With `max_inflated_bytes` (MAX_MODEL_MB), a payload whose members would inflate past it
+    is refused from its zip directory, before anything is inflated.
+    """
+    if max_inflated_bytes:
+        refuse_if_inflates_too_far(inflated_bytes(payload), max_inflated_bytes)
     refused = untrusted_types(payload)
     if refused:
         raise ArtifactError("untrusted types in model file: " + ", ".join(refused))

@@ -23,10 +23,11 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from backend.ml import drift
-from backend.ml.artifacts import save_pipeline
+from backend.ml.artifacts import atomic_write_bytes, dumps_compact
 from backend.ml.auto import auto_fit
 from backend.ml.holdout import evaluate_with_curve
 from backend.ml.metrics import compute_metrics
+from backend.ml.model_size import ModelTooLarge, estimate_model_bytes, refuse_if_too_large
 from backend.ml.pipeline import build_classifier, build_vectorizer, score_matrix
 from backend.ml.search import grid_search
 from backend.ml.threshold import decide, tune_on_training
@@ -52,6 +53,8 @@ class FitJob:
     search: dict[str, Any] | None = None  # {"param_grid", "cv", "scoring"}: a grid search
     joblib_backend: str | None = None  # "ray" when the fit runs on a Ray cluster
     tune_threshold: bool = False  # binary: choose the cut maximising F1 on held-out folds
+    max_model_bytes: int = 0  # MAX_MODEL_MB; 0 = no limit
+    max_classes: int = 0  # MAX_CLASSES; 0 = no limit
 
 
 @dataclass
@@ -148,7 +151,10 @@ def run_fit(job: FitJob, progress: ProgressFn, cache: FeatureCache | None = None
 
     progress(0.9, "saving")
     mark = time.perf_counter()
-    sha = save_pipeline(pipeline, Path(job.artifact_path))
+    payload = dumps_compact(pipeline)
+    refuse_if_too_large(len(payload), job.max_model_bytes, estimated=False)
+    sha = atomic_write_bytes(Path(job.artifact_path), payload)
+    del payload
     timings["saving"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     progress(1.0, "saving")
@@ -186,6 +192,7 @@ def _train_configured(
         if cache is not None:
             cache[key] = (vectorizer, features)
     timings["vectorizing"] = time.perf_counter() - mark
+    refuse_oversized_fit(job, vectorizer, len(np.unique(y_train)))
 
     progress(0.4, "fitting" if job.search is None else "searching")
     mark = time.perf_counter()
@@ -221,6 +228,16 @@ def _train_auto(
         params={**job.params, "chosen": result.chosen},
         vectorizer_params=result.vectorizer_params,
     )
+
+
+def refuse_oversized_fit(job: FitJob, vectorizer: Any, n_classes: int) -> None:
+    """Fail before fitting when the classes or the model's estimated size pass the limits."""
+    if job.max_classes and n_classes > job.max_classes:
+        raise ModelTooLarge(
+            f"the training data has {n_classes:,} classes, over MAX_CLASSES={job.max_classes}"
+        )
+    estimate = estimate_model_bytes(vectorizer, n_classes, job.model_type)
+    refuse_if_too_large(estimate, job.max_model_bytes, estimated=True)
 
 
 def evaluate_split(

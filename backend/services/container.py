@@ -9,6 +9,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.session import Database
 from backend.files import file_lock
 from backend.services.aliases import Aliases
+from backend.services.dataset_evaluation import DatasetEvaluation
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels, defaults_lock_path
 from backend.services.drift import DriftService
@@ -53,6 +54,7 @@ class Services:
     loaded_set: LoadedSet
     predictions: Predictions
     evaluation: Evaluation
+    dataset_evaluation: DatasetEvaluation
     aliases: Aliases
     removal: ModelRemoval
     model_files: ModelFiles
@@ -128,6 +130,7 @@ def build_services(settings: Settings) -> Services:
             prediction_log,
         ),
         evaluation=evaluation,
+        dataset_evaluation=DatasetEvaluation(settings, registry, datasets, inference),
         aliases=Aliases(registry, loaded_set),
         removal=ModelRemoval(registry, tasks, inference, wakeup.ring),
         model_files=ModelFiles(settings, registry, inference),

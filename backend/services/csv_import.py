@@ -27,6 +27,8 @@ _INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
 SNIFF_BYTES = 64 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_COLUMN_NAME_CHARS = 255
+# A header longer than this is refused before parsing (100 columns of 10,000 characters).
+HEADER_MAX_CHARS = 1 << 20
 
 
 @dataclass
@@ -104,8 +106,25 @@ def _first_text_like(frame: pd.DataFrame, exclude: str | None) -> str | None:
     return None
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read every column as strings with the sniffed encoding and delimiter."""
+def count_header_columns(path: Path, encoding: str, delimiter: str) -> tuple[int, bool]:
+    """How many columns the header line names, and whether the whole line was read.
+
+    Only the first line is read, and at most HEADER_MAX_CHARS of it: a header of a million
+    columns used to be parsed whole (106 s, 5 GB) before anything looked at it.
+    """
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        line = handle.readline(HEADER_MAX_CHARS)
+    complete = len(line) < HEADER_MAX_CHARS or line.endswith(("\n", "\r"))
+    if '"' not in line:
+        return line.count(delimiter) + 1, complete  # no quotes: each delimiter splits
+    return len(next(csv.reader([line], delimiter=delimiter), [])), complete
+
+
+def read_table(path: Path, max_columns: int = 0) -> tuple[pd.DataFrame, str]:
+    """Read every column as strings with the sniffed encoding and delimiter.
+
+    `max_columns` (MAX_CSV_COLUMNS; 0 = no limit) is checked on the header line first.
+    """
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if not head.strip():
@@ -113,6 +132,19 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     encoding = detect_encoding(head)
     sample = head.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", errors="ignore")
     delimiter = sniff_delimiter(sample)
+    if max_columns:
+        columns, complete = count_header_columns(path, encoding, delimiter)
+        if columns > max_columns:
+            raise DatasetInvalid(
+                f"the header has {'' if complete else 'at least '}{columns:,} columns, over "
+                f"MAX_CSV_COLUMNS={max_columns}; keep the text and label columns (and few "
+                "others) and upload again"
+            )
+        if not complete:
+            raise DatasetInvalid(
+                f"the header line is over {HEADER_MAX_CHARS:,} characters; the first line "
+                "must name the columns, briefly"
+            )
     for attempt in (encoding, "cp1251") if encoding == "utf-8" else (encoding,):
         try:
             frame = pd.read_csv(
@@ -150,8 +182,12 @@ def import_csv(
     text_column: str | None = None,
     label_column: str | None = None,
     positive_label: str | None = None,
+    max_columns: int = 0,
+    max_classes: int = 0,
 ) -> ImportedTable:
-    frame, _encoding = read_table(path)
+    """Read, check and type an uploaded CSV; `max_columns`/`max_classes` are
+    MAX_CSV_COLUMNS/MAX_CLASSES (0 = no limit)."""
+    frame, _encoding = read_table(path, max_columns)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if frame.empty:
@@ -198,6 +234,13 @@ def import_csv(
         raise DatasetInvalid(
             f"the label column {label_col!r} has only one class ({counts.index[0]!r}); "
             "a classifier needs at least 2"
+        )
+
+    if max_classes and len(counts) > max_classes:
+        raise DatasetInvalid(
+            f"the label column {label_col!r} has {len(counts):,} distinct labels, over "
+            f"MAX_CLASSES={max_classes}; is {label_col!r} really the label column? "
+            "(pass label_column)"
         )
 
     positive: Any = None

@@ -54,6 +54,8 @@ class DatasetService:
                 text_column=text_column or None,
                 label_column=label_column or None,
                 positive_label=positive_label,
+                max_columns=self.settings.max_csv_columns,
+                max_classes=self.settings.max_classes,
             )
             names = parse_label_names(label_names, table.classes)
             label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"

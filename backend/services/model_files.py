@@ -8,6 +8,7 @@ from backend.errors import BadRequest, ModelNotTrained, UntrustedModelFile
 from backend.files import FileClaim
 from backend.ml.artifacts import ArtifactError, dumps_portable, loads_trusted, save_pipeline
 from backend.ml.imported import NotATextClassifier, check_text_classifier, summarize
+from backend.ml.model_size import ModelTooLarge
 from backend.schemas.models import ModelInfo
 from backend.services.ids import new_id
 from backend.services.inference import InferenceSpace
@@ -36,8 +37,11 @@ class ModelFiles:
 
     def upload(self, payload: bytes, name: str) -> ModelInfo:
         """Register a skops pipeline file; untrusted types are refused before loading."""
-        try:
-            pipeline = loads_trusted(payload)
+        try:  # a file whose members would inflate past MAX_MODEL_MB is refused from its
+            # zip directory, before anything is inflated
+            pipeline = loads_trusted(payload, self.settings.max_model_bytes)
+        except ModelTooLarge as exc:
+            raise BadRequest(str(exc)) from None
         except ArtifactError as exc:
             raise UntrustedModelFile(str(exc)) from None
         try:
@@ -45,6 +49,11 @@ class ModelFiles:
         except NotATextClassifier as exc:
             raise BadRequest(str(exc)) from None
         summary = summarize(pipeline)
+        if len(summary.classes) > self.settings.max_classes:
+            raise BadRequest(
+                f"the model has {len(summary.classes):,} classes, over "
+                f"MAX_CLASSES={self.settings.max_classes}"
+            )
         model_id = new_id("mdl")
         artifact = self.settings.artifacts_dir / f"{model_id}.skops"
         with FileClaim() as claim:  # start-up cleanup elsewhere leaves it until the row exists

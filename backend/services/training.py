@@ -78,6 +78,8 @@ class ModelTraining:
             search=request.search.model_dump() if request.search else None,
             joblib_backend="ray" if self.settings.fit_executor == "ray" else None,
             tune_threshold=request.tune_threshold,
+            max_model_bytes=self.settings.max_model_bytes,
+            max_classes=self.settings.max_classes,
         )
         if request.search is not None and kind == "fit":
             kind = "search"

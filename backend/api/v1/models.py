@@ -99,12 +99,18 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
     return services.loaded_set.unload(request.model_id)
 
 
-@router.post("/evaluate", response_model=EvaluateResponse)
-def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
-             ) -> EvaluateResponse:
+@router.post("/evaluate", response_model=EvaluateResponse,
+             responses={409: {"description": "MAX_LOADED_MODELS reached (model not loaded)"},
+                        422: {"description": "over EVALUATE_TIMEOUT_S"},
+                        429: {"description": "too many evaluations waiting"}})
+async def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
+                   ) -> EvaluateResponse:
+    """On a dataset: in a worker process with a time limit; curves at most 1,000 points."""
     if request.split == "holdout":
-        return services.holdout_splits.evaluate(request.model_id)
-    return services.evaluation.evaluate(request.model_id, request.dataset_id)  # type: ignore[arg-type]
+        return await run_in_threadpool(services.holdout_splits.evaluate, request.model_id)
+    return await services.dataset_evaluation.evaluate(
+        request.model_id, request.dataset_id  # type: ignore[arg-type]
+    )
 
 
 @router.post("/explain", response_model=ExplainResponse,

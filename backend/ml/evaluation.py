@@ -1,0 +1,76 @@
+"""Evaluate a stored model on a stored dataset: the work `POST /models/evaluate` does.
+
+It runs in a worker process of its own (services/evaluation.py), so its time and memory are
+bounded and never the web process's: evaluating a 5,000-class model on a large dataset took
+37 s and 2.5 GB inside the web process before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.ml.artifacts import load_pipeline
+from backend.ml.metrics import compute_metrics, confusion, pr_points, roc_points
+from backend.ml.threshold import decide
+from backend.ml.training import positive_class, read_dataset
+
+
+class EvaluationRefused(Exception):
+    """The dataset cannot be used to evaluate this model (its labels are all unknown)."""
+
+
+@dataclass(frozen=True)
+class EvaluateJob:
+    model_id: str
+    model_path: str
+    model_sha256: str | None
+    dataset_id: str
+    dataset_path: str
+    label_kind: str
+    classes: list[Any]  # the model's recorded classes; empty = ask the pipeline
+    positive_label: Any  # the dataset's positive label, else the model's
+    threshold: float | None  # the binary model's stored decision threshold
+    max_classes: int  # MAX_CLASSES: larger confusion matrices are left out
+
+
+def evaluate_model(job: EvaluateJob) -> dict[str, Any]:
+    """Metrics, curves and confusion matrix of the model on the whole dataset."""
+    pipeline = load_pipeline(Path(job.model_path), job.model_sha256)
+    frame = read_dataset(job.dataset_path, job.label_kind)
+    classes = list(job.classes or np.asarray(pipeline.classes_).tolist())
+    labels = frame["label"].unique()
+    unknown = sorted({str(v) for v in labels} - {str(c) for c in classes})
+    if len(unknown) == len(labels):
+        raise EvaluationRefused(
+            f"dataset {job.dataset_id} has labels {unknown[:10]} and the model knows "
+            f"{[str(c) for c in classes[:20]]}; evaluate on data labelled like the training data"
+        )
+    texts = frame["text"].tolist()
+    truth = frame["label"].to_numpy()
+    del frame
+    positive = positive_class(classes, job.positive_label)
+    scores, predictions, cut = decide(pipeline, texts, classes, positive, job.threshold)
+    return {
+        "classes": classes,
+        "metrics": compute_metrics(truth, predictions, scores, classes, positive, threshold=cut),
+        "roc": roc_points(truth, scores, classes, positive),
+        "pr": pr_points(truth, scores, classes, positive) if len(classes) == 2 else None,
+        "confusion_matrix": confusion(truth, predictions, classes, job.max_classes),
+    }
+
+
+def evaluate_in_worker(job: EvaluateJob) -> dict[str, Any]:
+    """`evaluate_model`, then hand the model's and data's memory back to the OS."""
+    try:
+        return evaluate_model(job)
+    finally:
+        gc.collect()
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+            ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,0 +1,136 @@
+"""No single request may take the server down (issue 12, section 2): MAX_CSV_COLUMNS,
+MAX_CLASSES, MAX_MODEL_MB, and evaluate bounded in time, memory and answer size.
+
+Each case is an attack that cost seconds to minutes and gigabytes before these limits
+(figures in SECURITY.md); the shared backend runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.abuse_payloads import (
+    huge_vocabulary_csv,
+    inflating_skops,
+    many_classes_csv,
+    many_classes_skops,
+    wide_header_csv,
+)
+from tests.backend.api_steps import (
+    MODELS,
+    assert_error,
+    fit_ok,
+    train,
+    upload,
+    upload_ok,
+    wait_task,
+)
+from tests.conftest import StartServer
+
+
+def _upload_model(client: httpx.Client, payload: bytes, name: str) -> httpx.Response:
+    return client.post(
+        f"{MODELS}/upload",
+        files={"file": ("model.skops", payload, "application/octet-stream")},
+        data={"name": name},
+    )
+
+
+def _evaluate(client: httpx.Client, model_id: str, dataset_id: str) -> httpx.Response:
+    return client.post(f"{MODELS}/evaluate", json={"model_id": model_id, "dataset_id": dataset_id})
+
+
+def test_a_header_over_max_csv_columns_is_refused_before_parsing(client: httpx.Client) -> None:
+    # A million columns (8 MB) took 106 s and 5.15 GB when the file was parsed first.
+    assert_error(upload(client, wide_header_csv(1_000_000)), 400, "MAX_CSV_COLUMNS=100")
+    assert_error(upload(client, wide_header_csv(101)), 400, "MAX_CSV_COLUMNS")
+    quoted = b'"text","label","a,b,c"\n' + b'"hello there",0,x\n"bye now",1,y\n'
+    assert upload_ok(client, quoted)["columns"] == ["text", "label", "a,b,c"]
+
+
+def test_a_wide_but_allowed_header_is_stored(client: httpx.Client) -> None:
+    header = ["text", "label", *(f"extra{i}" for i in range(98))]
+    rows = [",".join(["good morning", "0", *["x"] * 98]), ",".join(["you idiot", "1", *["y"] * 98])]
+    stored = upload_ok(client, ("\n".join([",".join(header), *rows]) + "\n").encode())
+    assert len(stored["columns"]) == 100
+
+
+def test_more_labels_than_max_classes_are_refused_at_upload(client: httpx.Client) -> None:
+    assert_error(upload(client, many_classes_csv(5000)), 400, "MAX_CLASSES=200", "5,000")
+    assert_error(upload(client, many_classes_csv(201)), 400, "MAX_CLASSES")
+    assert len(upload_ok(client, many_classes_csv(200))["classes"]) == 200
+
+
+def test_a_fit_whose_model_would_pass_max_model_mb_fails_clearly(client: httpx.Client) -> None:
+    # 1.5 MB of text, 200 classes × 160,000 training words: a 256 MB logistic regression.
+    dataset = upload_ok(client, huge_vocabulary_csv())
+    accepted = fit_ok(
+        client,
+        dataset["id"],
+        "too-big",
+        model_type="logreg",
+        vectorizer={"min_df": 1, "ngram_range": [1, 1]},
+    )
+    task = wait_task(client, accepted["task_id"], timeout=300)
+    assert task["status"] == "failed", task
+    assert "MAX_MODEL_MB=200" in task["error"] and "min_df" in task["error"], task
+    model = client.get(f"{MODELS}/{accepted['model_id']}").json()
+    assert model["status"] == "failed"
+
+
+def test_a_model_upload_that_would_inflate_past_max_model_mb_is_refused(
+    client: httpx.Client,
+) -> None:
+    # 0.5 MB on the wire whose coef_ inflates to 512 MiB: it cost +1.05 GB before its 400.
+    response = _upload_model(client, inflating_skops(512 << 20), "bomb")
+    assert_error(response, 400, "MAX_MODEL_MB=200", "nothing was inflated")
+
+
+def test_a_model_upload_over_max_classes_is_refused(client: httpx.Client) -> None:
+    assert_error(_upload_model(client, many_classes_skops(201), "wide"), 400, "MAX_CLASSES=200")
+    accepted = _upload_model(client, many_classes_skops(20), "narrow")
+    assert accepted.status_code == 200, accepted.text
+
+
+def test_evaluate_answers_curves_of_a_few_thousand_points(
+    client: httpx.Client, full_dataset: dict[str, Any]
+) -> None:
+    response = _evaluate(client, "default-logreg", str(full_dataset["id"]))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    roc, pr = answer["roc"], answer["pr"]
+    assert 100 < len(roc["fpr"]) <= 2000 and len(roc["fpr"]) == len(roc["thresholds"])
+    assert 100 < len(pr["precision"]) <= 2000 and len(pr["recall"]) == len(pr["thresholds"])
+    assert roc["fpr"][0] == 0.0 and roc["fpr"][-1] == 1.0 and roc["tpr"][-1] == 1.0
+    assert len(answer["confusion_matrix"]) == 2
+
+
+@pytest.fixture()
+def bounded_server(start_server: StartServer, small_csv: Path) -> dict[str, Any]:
+    """A server whose evaluations may last 0.3 s and that has every loaded slot taken."""
+    server = start_server(EVALUATE_TIMEOUT_S="0.3", MAX_LOADED_MODELS="3")
+    client = httpx.Client(base_url=server.url, timeout=120)
+    small = upload_ok(client, small_csv)
+    return {"server": server, "client": client, "small": small}
+
+
+def test_evaluate_is_stopped_at_its_time_limit_and_counts_like_a_load(
+    bounded_server: dict[str, Any],
+) -> None:
+    client: httpx.Client = bounded_server["client"]
+    small = bounded_server["small"]
+    big = upload_ok(
+        client, Path(__file__).resolve().parents[2].parent / "shared" / "data" / "toxic_en_wiki.csv"
+    )
+    assert_error(_evaluate(client, "default-logreg", big["id"]), 422, "EVALUATE_TIMEOUT_S=0.3")
+    # The worker was stopped and the server still answers.
+    assert client.get("/health").status_code == 200
+    model = train(client, small["id"], "unloaded", model_type="mnb")
+    assert not model["loaded"]
+    # Three defaults fill MAX_LOADED_MODELS=3: evaluating an unloaded model needs a slot.
+    assert_error(_evaluate(client, model["id"], small["id"]), 409, "MAX_LOADED_MODELS=3")
+    client.close()
