@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     max_classes: int = Field(200, ge=2)
     max_model_mb: float = Field(200, gt=0)
     evaluate_timeout_s: float = Field(60, gt=0)
+    # predict_scores answers texts × classes numbers; more → 413 (a 200-class model scoring
+    # 10,000 texts grew the web process by 410 MB and stalled it for 8 s).
+    max_predict_scores: int = Field(200_000, ge=1)
     fit_workers: int = Field(default_factory=_default_fit_workers, ge=1)
 
     # Default models: trained from the bundled sample on first start, loaded at every start.

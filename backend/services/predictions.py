@@ -55,6 +55,13 @@ class Predictions:
             await asyncio.to_thread(self.serving.refresh)
         row = self.serving.lookup(model_ref) or await asyncio.to_thread(self._loaded_row, model_ref)
         model = self.inference.cached(row) or await asyncio.to_thread(self.inference.get, row)
+        cells = len(texts) * len(model.classes)
+        if kind == "scores" and cells > self.settings.max_predict_scores:
+            raise PayloadTooLarge(
+                f"{len(texts):,} texts × {len(model.classes)} classes is {cells:,} scores, over "
+                f"MAX_PREDICT_SCORES={self.settings.max_predict_scores}; send at most "
+                f"{max(1, self.settings.max_predict_scores // len(model.classes)):,} texts"
+            )
         output = await model.batcher.submit(kind, texts)
         latency_ms = (time.perf_counter() - started) * 1000
         if kind == "predict":

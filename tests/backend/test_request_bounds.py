@@ -134,3 +134,22 @@ def test_evaluate_is_stopped_at_its_time_limit_and_counts_like_a_load(
     # Three defaults fill MAX_LOADED_MODELS=3: evaluating an unloaded model needs a slot.
     assert_error(_evaluate(client, model["id"], small["id"]), 409, "MAX_LOADED_MODELS=3")
     client.close()
+
+
+def test_predict_scores_answers_at_most_max_predict_scores_numbers(client: httpx.Client) -> None:
+    # 10,000 texts on a 200-class model grew the web process by 410 MB and stalled it 8 s.
+    dataset = upload_ok(client, many_classes_csv(200))
+    model = train(client, dataset["id"], "two-hundred", model_type="mnb")
+    assert client.post(f"{MODELS}/load", json={"model_id": model["id"]}).status_code == 200
+    body = {"model_id": model["id"], "texts": ["sample text 7"] * 1001}
+    assert_error(
+        client.post(f"{MODELS}/predict_scores", json=body),
+        413,
+        "MAX_PREDICT_SCORES=200000",
+        "at most 1,000 texts",
+    )
+    body["texts"] = body["texts"][:1000]
+    answer = client.post(f"{MODELS}/predict_scores", json=body)
+    assert answer.status_code == 200 and len(answer.json()["scores"]) == 1000, answer.text
+    assert client.post(f"{MODELS}/predict", json={**body, "texts": ["x"] * 5000}).status_code == 200
+    client.post(f"{MODELS}/unload", json={"model_id": model["id"]})
