@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # Bounds that keep one request from taking the server down (SECURITY.md, "Limits").
     max_csv_columns: int = Field(100, ge=2)
     max_classes: int = Field(200, ge=2)
+    # Rows of an uploaded CSV, counted (as lines) before parsing: 50 MB of short rows grew the
+    # web process by 1.4 GB while pandas parsed them.
+    max_dataset_rows: int = Field(1_000_000, ge=1)
     max_model_mb: float = Field(200, gt=0)
     evaluate_timeout_s: float = Field(60, gt=0)
     # predict_scores answers texts × classes numbers; more → 413 (a 200-class model scoring

@@ -120,11 +120,26 @@ def count_header_columns(path: Path, encoding: str, delimiter: str) -> tuple[int
     return len(next(csv.reader([line], delimiter=delimiter), [])), complete
 
 
-def read_table(path: Path, max_columns: int = 0) -> tuple[pd.DataFrame, str]:
+def count_lines(path: Path) -> int:
+    """Line breaks in the file, counted in chunks without decoding (an upper bound of its
+    rows: a quoted field may hold a line break)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> tuple[pd.DataFrame, str]:
     """Read every column as strings with the sniffed encoding and delimiter.
 
-    `max_columns` (MAX_CSV_COLUMNS; 0 = no limit) is checked on the header line first.
+    `max_columns` (MAX_CSV_COLUMNS) is checked on the header line and `max_rows`
+    (MAX_DATASET_ROWS) on the line count before anything is parsed; 0 = no limit.
     """
+    if max_rows and count_lines(path) - 1 > max_rows:
+        raise DatasetInvalid(
+            f"the file has over MAX_DATASET_ROWS={max_rows:,} rows; split it or sample it"
+        )
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if not head.strip():
@@ -184,10 +199,11 @@ def import_csv(
     positive_label: str | None = None,
     max_columns: int = 0,
     max_classes: int = 0,
+    max_rows: int = 0,
 ) -> ImportedTable:
     """Read, check and type an uploaded CSV; `max_columns`/`max_classes` are
     MAX_CSV_COLUMNS/MAX_CLASSES (0 = no limit)."""
-    frame, _encoding = read_table(path, max_columns)
+    frame, _encoding = read_table(path, max_columns, max_rows)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     if frame.empty:

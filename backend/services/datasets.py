@@ -56,6 +56,7 @@ class DatasetService:
                 positive_label=positive_label,
                 max_columns=self.settings.max_csv_columns,
                 max_classes=self.settings.max_classes,
+                max_rows=self.settings.max_dataset_rows,
             )
             names = parse_label_names(label_names, table.classes)
             label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"

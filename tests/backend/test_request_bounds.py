@@ -153,3 +153,9 @@ def test_predict_scores_answers_at_most_max_predict_scores_numbers(client: httpx
     assert answer.status_code == 200 and len(answer.json()["scores"]) == 1000, answer.text
     assert client.post(f"{MODELS}/predict", json={**body, "texts": ["x"] * 5000}).status_code == 200
     client.post(f"{MODELS}/unload", json={"model_id": model["id"]})
+
+
+def test_more_rows_than_max_dataset_rows_are_refused_before_parsing(client: httpx.Client) -> None:
+    # 50 MB of short rows grew the web process by 1.4 GB while pandas parsed them.
+    too_many = b"text,label\n" + b"ok,0\nno,1\n" * 500_001
+    assert_error(upload(client, too_many), 400, "MAX_DATASET_ROWS=1,000,000")
