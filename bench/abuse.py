@@ -285,7 +285,7 @@ def run(args: argparse.Namespace) -> list[Result]:
         watcher = Watcher(server)
         try:
             for name, role, attack in attacks:
-                if args.only and args.only not in name:
+                if args.only and not any(part in name for part in args.only.split(",")):
                     continue
                 time.sleep(1.0)
                 web0, tree0 = watcher.reset()
@@ -336,7 +336,9 @@ def main() -> None:
         default=50,
         help="size of the short-rows CSV upload (MAX_UPLOAD_MB is 200)",
     )
-    parser.add_argument("--only", default="", help="run only attacks whose name has this")
+    parser.add_argument(
+        "--only", default="", help="run only attacks whose name has one of these (a,b)"
+    )
     args = parser.parse_args()
     results = run(args)
     print()
