@@ -41,7 +41,10 @@ def _upload_model(client: httpx.Client, payload: bytes, name: str) -> httpx.Resp
 
 
 def _evaluate(client: httpx.Client, model_id: str, dataset_id: str) -> httpx.Response:
-    return client.post(f"{MODELS}/evaluate", json={"model_id": model_id, "dataset_id": dataset_id})
+    # The first evaluation starts the worker process: slow on a busy machine.
+    return client.post(
+        f"{MODELS}/evaluate", json={"model_id": model_id, "dataset_id": dataset_id}, timeout=300
+    )
 
 
 def test_a_header_over_max_csv_columns_is_refused_before_parsing(client: httpx.Client) -> None:
@@ -96,15 +99,15 @@ def test_a_model_upload_over_max_classes_is_refused(client: httpx.Client) -> Non
     assert accepted.status_code == 200, accepted.text
 
 
-def test_evaluate_answers_curves_of_a_few_thousand_points(
+def test_evaluate_answers_curves_of_at_most_a_thousand_points(
     client: httpx.Client, full_dataset: dict[str, Any]
 ) -> None:
     response = _evaluate(client, "default-logreg", str(full_dataset["id"]))
     assert response.status_code == 200, response.text
     answer = response.json()
     roc, pr = answer["roc"], answer["pr"]
-    assert 100 < len(roc["fpr"]) <= 2000 and len(roc["fpr"]) == len(roc["thresholds"])
-    assert 100 < len(pr["precision"]) <= 2000 and len(pr["recall"]) == len(pr["thresholds"])
+    assert 100 < len(roc["fpr"]) <= 1000 and len(roc["fpr"]) == len(roc["thresholds"])
+    assert 100 < len(pr["precision"]) <= 1000 and len(pr["recall"]) == len(pr["thresholds"])
     assert roc["fpr"][0] == 0.0 and roc["fpr"][-1] == 1.0 and roc["tpr"][-1] == 1.0
     assert len(answer["confusion_matrix"]) == 2
 
