@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run the whole suite:
 #   Debian packages (nginx, chromium, postgresql) when run as root and missing,
-#   the project with its dev extra, a PostgreSQL server for the PostgreSQL half of the suite.
+#   the project with its dev extra, a PostgreSQL server for the PostgreSQL half of the suite,
+#   Docker and the stack's images for the container tests (scripts/docker-setup.sh,
+#   scripts/build-images.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,21 @@ fi
 if [ -z "${NLTK_DATA:-}" ] && [ -d ../shared/nltk_data ]; then
   NLTK_DATA="$(cd ../shared/nltk_data && pwd)"
   export NLTK_DATA
+fi
+# Container tests (tests/containers): Docker (engine, compose plugin, debootstrap) and the
+# images, prepared before pytest so a cold image build (minutes) is not inside a test's timeout.
+# Done for the whole suite, or when the arguments name the container tests.
+if [ $# -eq 0 ] || [[ " $* " == *containers* ]]; then
+  containers_started=$(date +%s)
+  if bash scripts/docker-setup.sh; then
+    # Only a daemon that docker-setup.sh started itself (its recorded pid) is stopped again.
+    trap 'bash scripts/docker-setup.sh stop' EXIT
+    bash scripts/build-images.sh >/dev/null \
+      || echo "building the images failed; the container tests will say why" >&2
+  else
+    echo "Docker is not usable here; the container tests will fail and say why" >&2
+  fi
+  echo "container setup (Docker, images): $(($(date +%s) - containers_started)) s" >&2
 fi
 # The default run includes the slow reliability cases (1,000+ fuzz cases, the 60 s load test);
 # with arguments, pytest gets exactly those (e.g. `-k datasets`, or `-m "not slow"`).
