@@ -72,10 +72,13 @@ build_debian() {
     say "making the Debian base needs root (debootstrap); run as root or pull from a registry"
     exit 1
   fi
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    say "no registry answers and debootstrap is missing: apt-get install -y debootstrap"
+    exit 1
+  fi
   local started rootfs
   started=$(seconds)
   rootfs="$(mktemp -d /tmp/toxiclf-rootfs.XXXXXX)"
-  trap 'rm -rf "$rootfs"' RETURN
   say "making $LOCAL_DEBIAN with debootstrap from $DEBIAN_MIRROR"
   debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$DEBIAN_MIRROR" \
     >"$LOG_DIR/debian.log" 2>&1
@@ -101,6 +104,7 @@ EOF
   tar --numeric-owner -C "$rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' - "$LOCAL_DEBIAN" >/dev/null
+  rm -rf "$rootfs"
   say "$LOCAL_DEBIAN ready in $(($(seconds) - started)) s"
 }
 
@@ -159,36 +163,41 @@ build_app() {  # build_app <component> <tag> <python image>
   say "$2 ready in $(($(seconds) - started)) s"
 }
 
-total_started=$(seconds)
-# Ask the registry once (choose runs in subshells): pull the first missing registry image.
-if [ "$IMAGE_MODE" != local ]; then
-  for image in "$REGISTRY_PYTHON" "$REGISTRY_POSTGRES" "$REGISTRY_NGINX"; do
-    if ! have_image "$image"; then
-      pull "$image" || true
-      break
-    fi
-  done
-fi
-python_image=$(choose "$REGISTRY_PYTHON" "$LOCAL_PYTHON" python)
-postgres_image=$(choose "$REGISTRY_POSTGRES" "$LOCAL_POSTGRES" postgres)
-nginx_image=$(choose "$REGISTRY_NGINX" "$LOCAL_NGINX" nginx)
-case "$python_image$postgres_image$nginx_image" in
-  *toxiclf-local/*) build_debian ;;
-esac
+# In a function, read whole before it runs: editing this file mid-build cannot derail it.
+main() {
+  total_started=$(seconds)
+  # Ask the registry once (choose runs in subshells): pull the first missing registry image.
+  if [ "$IMAGE_MODE" != local ]; then
+    for image in "$REGISTRY_PYTHON" "$REGISTRY_POSTGRES" "$REGISTRY_NGINX"; do
+      if ! have_image "$image"; then
+        pull "$image" || true
+        break
+      fi
+    done
+  fi
+  python_image=$(choose "$REGISTRY_PYTHON" "$LOCAL_PYTHON" python)
+  postgres_image=$(choose "$REGISTRY_POSTGRES" "$LOCAL_POSTGRES" postgres)
+  nginx_image=$(choose "$REGISTRY_NGINX" "$LOCAL_NGINX" nginx)
+  case "$python_image$postgres_image$nginx_image" in
+    *toxiclf-local/*) build_debian ;;
+  esac
 
-# PostgreSQL and nginx build beside the app images: they wait on the mirror, not the CPU.
-side_pids=()
-[ "$postgres_image" = "$LOCAL_POSTGRES" ] && { build_local "$LOCAL_POSTGRES" postgres & side_pids+=($!); }
-[ "$nginx_image" = "$LOCAL_NGINX" ] && { build_local "$LOCAL_NGINX" nginx & side_pids+=($!); }
-[ "$python_image" = "$LOCAL_PYTHON" ] && build_local "$LOCAL_PYTHON" python
-stage_nltk_data
-build_app backend "$BACKEND_IMAGE" "$python_image"
-build_app frontend "$FRONTEND_IMAGE" "$python_image"
-for pid in "${side_pids[@]}"; do wait "$pid"; done
-say "all images ready in $(($(seconds) - total_started)) s"
+  # PostgreSQL and nginx build beside the app images: they wait on the mirror, not the CPU.
+  side_pids=()
+  [ "$postgres_image" = "$LOCAL_POSTGRES" ] && { build_local "$LOCAL_POSTGRES" postgres & side_pids+=($!); }
+  [ "$nginx_image" = "$LOCAL_NGINX" ] && { build_local "$LOCAL_NGINX" nginx & side_pids+=($!); }
+  [ "$python_image" = "$LOCAL_PYTHON" ] && build_local "$LOCAL_PYTHON" python
+  stage_nltk_data
+  build_app backend "$BACKEND_IMAGE" "$python_image"
+  build_app frontend "$FRONTEND_IMAGE" "$python_image"
+  for pid in "${side_pids[@]}"; do wait "$pid"; done
+  say "all images ready in $(($(seconds) - total_started)) s"
 
-echo "PYTHON_IMAGE=$python_image"
-echo "POSTGRES_IMAGE=$postgres_image"
-echo "NGINX_IMAGE=$nginx_image"
-echo "BACKEND_IMAGE=$BACKEND_IMAGE"
-echo "FRONTEND_IMAGE=$FRONTEND_IMAGE"
+  echo "PYTHON_IMAGE=$python_image"
+  echo "POSTGRES_IMAGE=$postgres_image"
+  echo "NGINX_IMAGE=$nginx_image"
+  echo "BACKEND_IMAGE=$BACKEND_IMAGE"
+  echo "FRONTEND_IMAGE=$FRONTEND_IMAGE"
+}
+
+main "$@"

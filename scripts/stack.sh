@@ -55,13 +55,25 @@ ensure_env_file() {
   fi
 }
 
+set_env_value() {  # set_env_value NAME VALUE: in the env file, replacing or adding the line
+  if grep -q "^$1=" "$STACK_ENV_FILE"; then
+    sed -i "s|^$1=.*|$1=$2|" "$STACK_ENV_FILE"
+  else
+    printf '%s=%s\n' "$1" "$2" >>"$STACK_ENV_FILE"
+  fi
+}
+
 build() {
   local assignments
   assignments="$(bash "$REPO_ROOT/scripts/build-images.sh")"
-  # PYTHON_IMAGE, POSTGRES_IMAGE, NGINX_IMAGE: what build-images.sh pulled or made.
+  # PYTHON_IMAGE, POSTGRES_IMAGE, NGINX_IMAGE: what build-images.sh pulled or made. Kept in
+  # the env file too, so plain `docker compose --env-file ...` commands use the same images.
   while IFS='=' read -r name value; do
     case "$name" in
-      PYTHON_IMAGE|POSTGRES_IMAGE|NGINX_IMAGE) export "$name=$value" ;;
+      PYTHON_IMAGE|POSTGRES_IMAGE|NGINX_IMAGE)
+        export "$name=$value"
+        [ -f "$STACK_ENV_FILE" ] && set_env_value "$name" "$value"
+        ;;
     esac
   done <<<"$assignments"
 }
@@ -111,29 +123,34 @@ up() {
   echo "$URL"
 }
 
-command="${1:-}"
-[ $# -gt 0 ] && shift
-case "$command" in
-  up) up ;;
-  down)
-    ensure_docker
-    [ -f "$STACK_ENV_FILE" ] || ensure_env_file
-    compose down "$@"
-    ;;
-  logs)
-    [ -f "$STACK_ENV_FILE" ] || ensure_env_file
-    compose logs --tail="${LOG_TAIL:-200}" "$@"
-    ;;
-  ps)
-    [ -f "$STACK_ENV_FILE" ] || ensure_env_file
-    compose ps -a "$@"
-    ;;
-  build)
-    ensure_docker
-    build
-    ;;
-  *)
-    echo "usage: $0 up|down|logs [-f] [service...]|ps|build" >&2
-    exit 2
-    ;;
-esac
+# In a function, read whole before it runs: editing this file meanwhile cannot derail it.
+main() {
+  local command="${1:-}"
+  [ $# -gt 0 ] && shift
+  case "$command" in
+    up) up ;;
+    down)
+      ensure_docker
+      [ -f "$STACK_ENV_FILE" ] || ensure_env_file
+      compose down "$@"
+      ;;
+    logs)
+      [ -f "$STACK_ENV_FILE" ] || ensure_env_file
+      compose logs --tail="${LOG_TAIL:-200}" "$@"
+      ;;
+    ps)
+      [ -f "$STACK_ENV_FILE" ] || ensure_env_file
+      compose ps -a "$@"
+      ;;
+    build)
+      ensure_docker
+      build
+      ;;
+    *)
+      echo "usage: $0 up|down|logs [-f] [service...]|ps|build" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

@@ -211,7 +211,8 @@ def test_killing_a_replica_keeps_the_api_answering(
             f"task {fit['task_id']} ends after the kill",
         )
 
-    # Back to two replicas: compose starts the killed container again.
+    # Back to two replicas: compose starts the killed container again (the env file that
+    # stack.sh keeps names the images it built, so plain compose commands use them too).
     stack.compose("up", "-d", "--no-build", "--wait", "--wait-timeout", "600", timeout=900)
     wait_until(lambda: len(instances(api, 20)) == 2, 120, "both replicas answer again")
 
