@@ -99,6 +99,7 @@ EOF
 up() {
   ensure_docker
   ensure_env_file
+  set_env_value HTTP_PORT "$STACK_PORT"  # plain compose commands then keep nginx's port
   build
   local started
   started=$(date +%s)

@@ -28,8 +28,13 @@ pytestmark = pytest.mark.timeout(2400)
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     require_docker()
     # 4,000 rows keep the default models' first training short; two replicas as shipped.
+    # nginx's API rate limit up: the failover test sends requests as fast as they come back.
     started = dev_stack(
-        tmp_path_factory.mktemp("dev-stack"), DEFAULT_MODELS_ROWS="4000", BACKEND_REPLICAS="2"
+        tmp_path_factory.mktemp("dev-stack"),
+        DEFAULT_MODELS_ROWS="4000",
+        BACKEND_REPLICAS="2",
+        NGINX_API_RATE="1000",
+        NGINX_API_BURST="1000",
     )
     try:
         began = time.monotonic()
@@ -193,7 +198,9 @@ def test_killing_a_replica_keeps_the_api_answering(
     worker.join(60)
 
     after = [r for r in results if r[0] >= killed_at]
-    failures = [r for r in results if r[2] != 200]
+    # 5xx or no answer at all; a 429 would be nginx's rate limit, not a failover.
+    failures = [r for r in results if r[2] != 429 and (r[2] >= 500 or r[2] == 0)]
+    assert all(r[2] in (200, 429) for r in results if r not in failures), results[:10]
     slow = [r for r in after if r[3] > 1.0]
     failover_s = max((r[0] + r[3] - killed_at for r in slow), default=0.0)
     print(
