@@ -35,6 +35,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         BACKEND_REPLICAS="2",
         NGINX_API_RATE="1000",
         NGINX_API_BURST="1000",
+        NGINX_PREDICT_RATE="1000",
     )
     try:
         began = time.monotonic()

@@ -37,6 +37,7 @@ def limited(
             "NGINX_API_RATE": str(RATE),
             "NGINX_API_BURST": str(BURST),
             "NGINX_API_CONN": str(CONN),
+            "NGINX_PREDICT_RATE": str(RATE),
         },
     )
     instance = NginxInstance(find_nginx(), root, port)
@@ -45,6 +46,18 @@ def limited(
     instance.start()
     yield instance
     instance.stop()
+
+
+def test_predictions_are_rate_limited_too(limited: NginxInstance) -> None:
+    body = {"model_id": "default-logreg", "texts": ["hello"]}
+    with httpx.Client(base_url=limited.url, timeout=30) as client:
+        statuses = [client.post("/api/v1/models/predict", json=body).status_code
+                    for _ in range(4 * (BURST + 1))]
+        assert 200 in statuses and 429 in statuses, statuses
+        refused = client.post("/api/v1/models/predict", json=body)
+        assert refused.status_code == 429
+        assert "NGINX_PREDICT_RATE" in refused.json()["detail"]
+        time.sleep(2 * (BURST + 1) / RATE)
 
 
 def test_api_rate_limit_answers_json_429(limited: NginxInstance) -> None:
