@@ -190,6 +190,10 @@ class BackendClient:
         """GET /api/v1/models/{id}."""
         return self._json("GET", f"/api/v1/models/{model_id}")
 
+    def model_types(self) -> JSONDict:
+        """GET /api/v1/model_types → each model type's parameter schema, the vectorizer's."""
+        return self._json("GET", "/api/v1/model_types")
+
     def fit(self, request: JSONDict) -> JSONDict:
         """POST /api/v1/models/fit → {task_id, model_id}."""
         return self._json("POST", "/api/v1/models/fit", json=request)

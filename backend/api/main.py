@@ -7,7 +7,16 @@ The models router comes first so that predictions match early.
 
 from fastapi import APIRouter, FastAPI
 
-from backend.api.v1 import datasets, models, monitoring, ops, predictions, tasks, whoami
+from backend.api.v1 import (
+    datasets,
+    model_types,
+    models,
+    monitoring,
+    ops,
+    predictions,
+    tasks,
+    whoami,
+)
 from backend.schemas.common import ERROR_RESPONSES
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -19,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     whoami.router,
     monitoring.drift_router,
     monitoring.router,
+    model_types.router,
 )
 
 

@@ -1,116 +1,130 @@
-"""Train: choose a model type, vectorizer and hyperparameters; submit a fit and see its task."""
+"""Train: choose a model type, vectorizer and hyperparameters; submit a fit and see its task.
 
+Every input is built from the schemas the backend serves (GET /api/v1/model_types), so the
+form offers exactly the model types, parameters, defaults and bounds the backend validates.
+"""
+
+import json
+import math
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from frontend import auth
-from frontend import model_forms as forms
+from frontend import param_schema as schema
+from frontend.param_schema import FormField
 from frontend.ui import call, dataset_picker, get_client, reported_errors
 
 LAST_FIT = "train_last_fit"
 
 
-def param_widget(model_type: str, spec: forms.ParamSpec) -> Any:
-    """One input per hyperparameter, bounded like the backend's validation."""
-    key = f"train_{model_type}_{spec.name}"
-    label = spec.name
-    if spec.kind == "bool":
-        return st.checkbox(label, value=spec.default, help=spec.help, key=key)
-    if spec.kind == "choice":
+def _step(default: Any) -> float:
+    """A step of the default's order of magnitude: 0.1 for 1.0, 0.0001 for 0.0001."""
+    if not isinstance(default, int | float) or isinstance(default, bool) or default <= 0:
+        return 0.1
+    step = 10.0 ** math.floor(math.log10(default))
+    return step / 10 if default >= 1 and step >= 1 else step
+
+
+def _int_bound(value: float | None, exclusive_low: bool = False) -> int | None:
+    if value is None:
+        return None
+    return int(math.floor(value)) + 1 if exclusive_low else int(math.ceil(value))
+
+
+def field_widget(field: FormField, default: Any, key: str) -> Any:
+    """One input for `field`, bounded by its schema; returns the value the fit takes."""
+    label, help_text = field.name, field.help or None
+    if field.kind == "bool":
+        return st.checkbox(label, value=bool(default), help=help_text, key=key)
+    if field.kind == "choice":
+        choices = list(field.choices)
         return st.selectbox(
             label,
-            list(spec.choices),
-            index=list(spec.choices).index(spec.default),
+            choices,
+            index=choices.index(default) if default in choices else 0,
             format_func=lambda choice: "none" if choice is None else str(choice),
-            help=spec.help,
+            help=help_text,
             key=key,
         )
-    if spec.kind == "int":
-        return int(
-            st.number_input(
-                label,
-                min_value=int(spec.minimum) if spec.minimum is not None else None,
-                value=int(spec.default),
-                step=1,
-                help=spec.help,
-                key=key,
-            )
-        )
-    step = spec.step or 0.1
-    # number_input has no exclusive bound; "> 0" is enforced by validate_params on submit.
-    return float(
-        st.number_input(
+    if field.kind == "int":
+        branch = field.branches[0]
+        value = st.number_input(
             label,
-            min_value=float(spec.minimum) if spec.minimum is not None else None,
-            value=float(spec.default),
+            min_value=_int_bound(field.minimum, "exclusiveMinimum" in branch),
+            max_value=_int_bound(field.maximum),
+            value=None if default is None else int(default),
+            step=1,
+            help=help_text,
+            key=key,
+        )
+        return None if value is None else int(value)
+    if field.kind in ("float", "number"):
+        step = _step(default)
+        value = st.number_input(
+            label,
+            min_value=field.minimum,
+            max_value=field.maximum,
+            value=None if default is None else float(default),
             step=step,
             format="%.6f" if step < 0.001 else "%.4f",
-            help=spec.help,
+            help=help_text,
             key=key,
         )
+        return schema.to_json_value(field, value)
+    if field.kind == "pair":
+        items = field.branches[0]["prefixItems"]
+        low, high = default if default is not None else (None, None)
+        columns = st.columns(2)
+        values = [
+            column.number_input(
+                f"{label} ({end})",
+                min_value=_int_bound(item.get("minimum")),
+                max_value=_int_bound(item.get("maximum")),
+                value=start,
+                step=1,
+                help=help_text,
+                key=f"{key}_{end}",
+            )
+            for column, item, start, end in zip(
+                columns, items, (low, high), ("min", "max"), strict=True
+            )
+        ]
+        return None if None in values else [int(v) for v in values]
+    text = st.text_input(
+        f"{label} (JSON)",
+        value="" if default is None else json.dumps(default),
+        help=help_text,
+        key=key,
     )
+    try:
+        return schema.to_json_value(field, text)
+    except ValueError:
+        return text  # reported as a problem below
 
 
-def vectorizer_widgets(vectorizer_type: str) -> dict[str, Any]:
-    """Inputs for the vectorizer; returns the `vectorizer` object of the fit request."""
-    defaults = forms.VECTORIZER_DEFAULTS
-    low_limit, high_limit = forms.NGRAM_LIMITS
-    columns = st.columns(3)
-    analyzer = columns[0].selectbox("analyzer", list(forms.ANALYZERS), key="train_analyzer")
-    ngram_min = columns[1].number_input(
-        "n-gram min", low_limit, high_limit, defaults["ngram_range"][0], key="train_ngram_min"
-    )
-    ngram_max = columns[2].number_input(
-        "n-gram max", low_limit, high_limit, defaults["ngram_range"][1], key="train_ngram_max"
-    )
-    columns = st.columns(3)
-    min_df = columns[0].number_input(
-        "min_df",
-        min_value=0.0001,
-        value=float(defaults["min_df"]),
-        step=1.0,
-        format="%.4f",
-        help="A whole count ≥ 1 of documents, or a share of documents in (0, 1)",
-        key="train_min_df",
-    )
-    max_df = columns[1].number_input(
-        "max_df",
-        min_value=0.0001,
-        max_value=1.0,
-        value=float(defaults["max_df"]),
-        step=0.05,
-        help="Ignore terms in more than this share of documents, in (0, 1]",
-        key="train_max_df",
-    )
-    max_features = columns[2].number_input(
-        "max_features",
-        min_value=0,
-        value=0,
-        step=1000,
-        help="Keep the most frequent terms only; 0 = no limit",
-        key="train_max_features",
-    )
-    columns = st.columns(3)
-    lowercase = columns[0].checkbox("lowercase", value=defaults["lowercase"], key="train_lower")
-    vectorizer: dict[str, Any] = {
-        "type": vectorizer_type,
-        "analyzer": analyzer,
-        "ngram_range": [int(ngram_min), int(ngram_max)],
-        "min_df": forms.normalize_min_df(min_df),
-        "max_df": float(max_df),
-        "max_features": int(max_features) or None,
-        "lowercase": lowercase,
-    }
-    if vectorizer_type == "tfidf":
-        vectorizer["sublinear_tf"] = columns[1].checkbox(
-            "sublinear_tf", value=defaults["sublinear_tf"], key="train_sublinear"
-        )
-    if min_df >= 1 and not float(min_df).is_integer():
-        # Caught here because normalize_min_df would silently truncate 2.5 to 2.
-        vectorizer["min_df"] = float(min_df)
-    return vectorizer
+def field_inputs(
+    fields: list[FormField], defaults: dict[str, Any], key_prefix: str, columns: int = 2
+) -> dict[str, Any]:
+    """Inputs for every field, laid out in `columns`; returns name → value."""
+    values: dict[str, Any] = {}
+    slots = st.columns(columns)
+    for index, field in enumerate(fields):
+        with slots[index % columns]:
+            values[field.name] = field_widget(
+                field, defaults.get(field.name), f"{key_prefix}_{field.name}"
+            )
+    return values
+
+
+def json_problems(fields: list[FormField], values: dict[str, Any], prefix: str) -> list[str]:
+    """Text left in a JSON field that is not JSON."""
+    return [
+        f"{prefix}{f.name}: not valid JSON"
+        for f in fields
+        if f.kind == "json" and isinstance(values.get(f.name), str)
+    ]
 
 
 def show_task(task_id: str) -> None:
@@ -132,65 +146,73 @@ st.title("Train")
 if not auth.explain(auth.EDITOR, "Training"):
     st.stop()
 client = get_client()
+catalog = call(client.model_types, stop=True) or {}
 datasets = call(client.list_datasets, stop=True) or []
 dataset = dataset_picker(datasets, key="train_dataset")
 if dataset is None:
     st.stop()
 
+model_types = {entry["name"]: entry for entry in catalog["model_types"]}
+vectorizer_schema = catalog["vectorizer_schema"]
+vectorizer_defaults = catalog["vectorizer_defaults"]
 top = st.columns(2)
 model_type = top[0].selectbox(
     "Model type",
-    list(forms.MODEL_TYPES),
-    format_func=lambda name: f"{forms.MODEL_TYPES[name]} ({name})",
+    list(model_types),
+    format_func=lambda name: f"{model_types[name]['title']} ({name})",
     key="train_model_type",
 )
+if model_types[model_type]["description"]:
+    top[0].caption(model_types[model_type]["description"])
 vectorizer_type = top[1].selectbox(
     "Vectorizer",
-    list(forms.VECTORIZER_TYPES),
-    format_func=lambda name: f"{forms.VECTORIZER_TYPES[name]} ({name})",
+    list(vectorizer_defaults),
     key="train_vectorizer_type",
+    help=vectorizer_schema["properties"]["type"].get("description"),
 )
+
+param_fields = schema.form_fields(model_types[model_type]["params_schema"])
+param_defaults = {f.name: f.default for f in param_fields}
+vectorizer_fields = schema.form_fields(vectorizer_schema, skip=("type",))
+split_fields = schema.form_fields(catalog["split_schema"])
 
 with st.form("train_form"):
     name = st.text_input("Model name", value=f"{model_type}-{dataset.get('name', 'model')}")
     st.markdown("**Hyperparameters**")
-    param_columns = st.columns(2)
-    params = {}
-    for index, spec in enumerate(forms.MODEL_PARAMS[model_type]):
-        with param_columns[index % 2]:
-            params[spec.name] = param_widget(model_type, spec)
+    params = field_inputs(param_fields, param_defaults, f"train_{model_type}")
     st.markdown("**Vectorizer**")
-    vectorizer = vectorizer_widgets(vectorizer_type)
+    vectorizer_shown = vectorizer_defaults[vectorizer_type]
+    vectorizer = field_inputs(
+        vectorizer_fields, vectorizer_shown, f"train_vectorizer_{vectorizer_type}", columns=3
+    )
     st.markdown("**Split**")
-    split_columns = st.columns(2)
-    test_size = split_columns[0].number_input(
-        "test_size",
-        0.01,
-        0.99,
-        forms.TEST_SIZE_DEFAULT,
-        0.05,
-        key="train_test_size",
-        help="Share of rows held out for the metrics",
-    )
-    random_state = split_columns[1].number_input(
-        "random_state", value=forms.RANDOM_STATE_DEFAULT, step=1, key="train_random_state"
-    )
+    split_defaults = {f.name: f.default for f in split_fields}
+    split = field_inputs(split_fields, split_defaults, "train_split")
     submitted = st.form_submit_button("Train", type="primary")
 
 if submitted:
-    try:
-        request = forms.build_fit_request(
-            name=name,
-            dataset_id=dataset["id"],
-            model_type=model_type,
-            params=params,
-            vectorizer=vectorizer,
-            test_size=float(test_size),
-            random_state=int(random_state),
-        )
-    except ValueError as exc:
-        st.error("Please fix:\n\n" + "\n".join(f"- {line}" for line in str(exc).splitlines()))
+    found = [] if name.strip() else ["name: give the model a name"]
+    found += json_problems(param_fields, params, "")
+    found += schema.problems(param_fields, params)
+    found += json_problems(vectorizer_fields, vectorizer, "vectorizer.")
+    found += schema.problems(vectorizer_fields, vectorizer, "vectorizer.")
+    found += schema.problems(split_fields, split)
+    if found:
+        st.error("Please fix:\n\n" + "\n".join(f"- {line}" for line in found))
     else:
+        # Only what differs from the defaults shown: the backend fills in the rest and keeps
+        # the rules between fields (e.g. a union vectorizer's own defaults).
+        request = {
+            "name": name.strip(),
+            "dataset_id": dataset["id"],
+            "model_type": model_type,
+            "params": schema.changed(param_fields, params, param_defaults),
+            "vectorizer": {
+                "type": vectorizer_type,
+                **schema.changed(vectorizer_fields, vectorizer, vectorizer_shown),
+            },
+            **split,
+        }
         with reported_errors():
             accepted = client.fit(request)
             st.session_state[LAST_FIT] = accepted

@@ -144,7 +144,7 @@ def test_train_page_submits_a_fit_and_shows_its_task(
     assert {"alpha", "norm", "min_df", "max_df", "sublinear_tf"} <= labels
     assert "C" not in labels
     app.number_input(key="train_complement_nb_alpha").set_value(0.5)
-    app.number_input(key="train_ngram_max").set_value(2)
+    app.number_input(key="train_vectorizer_tfidf_ngram_range_max").set_value(2)
     button(app, "Train").click().run()
     assert not app.exception and not app.error, texts_of(app.error)
     accepted = app.session_state["train_last_fit"]
