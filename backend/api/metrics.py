@@ -19,9 +19,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.schemas.tasks import TASK_STATUSES
+
 router = APIRouter(tags=["ops"])
 
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STATUSES = TASK_STATUSES
 
 
 class AppMetrics:

@@ -23,12 +23,13 @@ from sqlalchemy import select
 from backend.db.models import DatasetRow, ModelRow, TaskRow
 from backend.db.session import Database
 from backend.files import remove_unless_claimed
+from backend.schemas.tasks import ACTIVE_STATUSES
 from backend.services.retrain_files import PATTERNS as RETRAIN_SPLITS
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LIVE_TASK = ("queued", "running")
+LIVE_TASK = ACTIVE_STATUSES
 
 
 def _files(directory: Path) -> Iterator[Path]:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from backend.errors import DefaultModelProtected
+from backend.schemas.tasks import ACTIVE_STATUSES
 from backend.services.inference import InferenceSpace
 from backend.services.registry import ModelRegistry
 from backend.services.tasks import TaskStore
@@ -32,7 +33,7 @@ class ModelRemoval:
             raise DefaultModelProtected(f"model {row.id} is a default model and cannot be removed")
         if row.status == "training":
             for task in self.tasks.for_model(row.id):
-                if task.status in ("queued", "running"):
+                if task.status in ACTIVE_STATUSES:
                     self.tasks.request_cancel(task.id)
             self.wake_runner()  # the owning runner stops the fit at its next tick
         self.registry.delete(row.id)

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from backend.db.models import TaskRow
 from backend.db.session import Database
 from backend.files import file_lock
+from backend.schemas.tasks import ACTIVE_STATUSES
 
 log = logging.getLogger(__name__)
 
 PATTERNS = ("retrain_*-train.csv", "retrain_*-holdout.csv")
-ACTIVE = ("queued", "running")
+ACTIVE = ACTIVE_STATUSES
 
 
 class RetrainFiles:

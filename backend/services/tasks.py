@@ -18,10 +18,10 @@ from sqlalchemy import func, select, update
 from backend.db.models import ModelRow, TaskRow, utcnow
 from backend.db.session import Database
 from backend.errors import QueueFull, TaskAlreadyEnded, TaskNotFound
-from backend.schemas.tasks import TaskInfo
+from backend.schemas.tasks import ENDED_STATUSES, TaskInfo, TaskKind, TaskStatus
 from backend.services.ids import is_safe_id, new_id
 
-ENDED = ("succeeded", "failed", "cancelled")
+ENDED = ENDED_STATUSES
 RESTARTED = "the server restarted while this task was running; submit it again"
 
 
@@ -55,7 +55,7 @@ class TaskStore:
         self.max_queued = max_queued
 
     def create(
-        self, kind: str, model_id: str, request: dict[str, Any], task_id: str | None = None
+        self, kind: TaskKind, model_id: str, request: dict[str, Any], task_id: str | None = None
     ) -> TaskRow:
         with self.db.session() as session:
             waiting = session.scalar(
@@ -170,7 +170,7 @@ class TaskStore:
             )
 
     def finish(
-        self, task_id: str, status: str, *, error: str | None = None,
+        self, task_id: str, status: TaskStatus, *, error: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
         values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error,

@@ -8,6 +8,7 @@ from typing import Any
 from backend.errors import DatasetNotFound
 from backend.ml.training import FitJob
 from backend.schemas.models import FitAccepted, FitRequest
+from backend.schemas.tasks import TaskKind
 from backend.services.datasets import DatasetService
 from backend.services.ids import new_id
 from backend.services.registry import ModelRegistry
@@ -47,7 +48,7 @@ class ModelTraining:
         label_kind: str,
         positive_label: Any,
         *,
-        kind: str = "fit",
+        kind: TaskKind = "fit",
         **task_extra: Any,
     ) -> FitAccepted:
         """Record a model in training and queue the task that fits it on `dataset_paths`."""

@@ -9,7 +9,12 @@ from frontend.client import ClientError
 from frontend.task_rows import model_title, model_titles, status_text, tasks_frame
 from frontend.ui import get_client, reported_errors, show_error
 
-ACTIVE = ("queued", "running")
+
+def is_active(task: dict[str, Any]) -> bool:
+    """Queued or running, read from the API's own field: an ended task has `finished_at`."""
+    return task.get("finished_at") is None
+
+
 REFRESH_SECONDS = 2.0
 
 
@@ -36,7 +41,7 @@ def render_tasks(was_active: bool) -> None:
     if tasks is None:
         return
     titles = fetch_titles()
-    active = [task for task in tasks if task.get("status") in ACTIVE]
+    active = [task for task in tasks if is_active(task)]
     if was_active and not active:
         # The fragment was started with a timer; a full rerun redraws it without one.
         st.rerun(scope="app")
@@ -102,12 +107,14 @@ def render_tasks(was_active: bool) -> None:
                 cancelled = get_client().cancel_task(chosen)
                 st.success(f"Task {chosen} is now {cancelled.get('status')}.")
 
-    failed = [task for task in tasks if task.get("status") == "failed" and task.get("error")]
+    failed = [task for task in tasks if not is_active(task) and task.get("error")]
     if failed:
         st.subheader("Errors")
         for task in failed[:20]:
             title = model_title(task.get("model_id"), titles)
-            with st.expander(f"{status_text('failed')}: {task.get('kind')} {title} · {task['id']}"):
+            with st.expander(
+                f"{status_text(task['status'])}: {task.get('kind')} {title} · {task['id']}"
+            ):
                 st.code(task["error"], language=None)
     for task in tasks:
         result = task.get("result") or {}
@@ -126,7 +133,7 @@ def render_tasks(was_active: bool) -> None:
 
 st.title("Tasks")
 initial = fetch_tasks()
-any_active = bool(initial) and any(task.get("status") in ACTIVE for task in initial)
+any_active = bool(initial) and any(is_active(task) for task in initial)
 st.caption(
     f"Refreshing every {REFRESH_SECONDS:.0f} s while a task is queued or running."
     if any_active
