@@ -44,6 +44,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/models/remove_all"): "admin",
     ("GET", "/api/v1/models/{model_id}/download"): "admin",
     ("POST", "/api/v1/models/upload"): "admin",
+    ("GET", "/api/v1/model_types/"): "viewer",
     ("GET", "/api/v1/tasks/"): "viewer",
     ("GET", "/api/v1/tasks/{task_id}"): "viewer",
     ("POST", "/api/v1/tasks/{task_id}/cancel"): "editor",
