@@ -47,8 +47,12 @@ def _parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
 
 
 def train(args: argparse.Namespace) -> int:
-    table = import_csv(Path(args.csv), text_column=args.text_column,
-                       label_column=args.label_column, positive_label=args.positive_label)
+    table = import_csv(
+        Path(args.csv),
+        text_column=args.text_column,
+        label_column=args.label_column,
+        positive_label=args.positive_label,
+    )
     params = validate_params(args.model, _parse_pairs(args.param, "param"))
     vectorizer = validate_vectorizer(_parse_pairs(args.vectorizer, "vectorizer"))
     out = Path(args.out)
@@ -56,20 +60,37 @@ def train(args: argparse.Namespace) -> int:
         dataset = Path(scratch) / "dataset.csv"
         table.frame.to_csv(dataset, index=False)
         job = FitJob(
-            task_id="cli", model_id=out.stem, dataset_path=str(dataset),
-            label_kind=table.label_kind, model_type=args.model, params=params,
-            vectorizer=vectorizer, test_size=args.test_size, random_state=args.random_state,
-            artifact_path=str(out.resolve()), positive_label=table.positive_label,
+            task_id="cli",
+            model_id=out.stem,
+            dataset_path=str(dataset),
+            label_kind=table.label_kind,
+            model_type=args.model,
+            params=params,
+            vectorizer=vectorizer,
+            test_size=args.test_size,
+            random_state=args.random_state,
+            artifact_path=str(out.resolve()),
+            positive_label=table.positive_label,
         )
-        outcome = run_fit(job, lambda value, stage: print(
-            f"[{value:4.0%}] {stage}", file=sys.stderr))
+        outcome = run_fit(
+            job, lambda value, stage: print(f"[{value:4.0%}] {stage}", file=sys.stderr)
+        )
     # run_fit writes the server's compact storage form (vocabularies as arrays), which a plain
     # skops.io.load turns into a broken pipeline; the user gets a plain skops file.
     sha256 = atomic_write_bytes(
         out, dumps_portable(load_pipeline(out, expected_sha256=outcome.artifact_sha256))
     )
-    print(json.dumps({"model_file": str(out), "sha256": sha256,
-                      "classes": outcome.classes, "metrics": outcome.metrics}, indent=2))
+    print(
+        json.dumps(
+            {
+                "model_file": str(out),
+                "sha256": sha256,
+                "classes": outcome.classes,
+                "metrics": outcome.metrics,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -81,8 +102,9 @@ def predict(args: argparse.Namespace) -> int:
         frame.columns[0],
     )
     if column not in frame.columns:
-        raise AppError(f"column {column!r} is not in the file; its columns are "
-                       f"{list(frame.columns)}")
+        raise AppError(
+            f"column {column!r} is not in the file; its columns are {list(frame.columns)}"
+        )
     texts = frame[column].astype(str).tolist()
     result = pd.DataFrame({"text": texts, "prediction": np.asarray(pipeline.predict(texts))})
     kind, scores = score_matrix(pipeline, texts)
@@ -94,8 +116,11 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m backend.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     fit = commands.add_parser("train", help="train a pipeline from a CSV, write a skops file")

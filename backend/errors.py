@@ -196,8 +196,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # FastAPI's own 422 answer echoes the input through json.dumps(allow_nan=False), so a
         # NaN or Infinity in a body (valid to Python's parser) became a 500; orjson writes null.
         errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-        return Response(orjson.dumps({"detail": jsonable_encoder(errors)}), status_code=422,
-                        media_type="application/json")
+        return Response(
+            orjson.dumps({"detail": jsonable_encoder(errors)}),
+            status_code=422,
+            media_type="application/json",
+        )
 
     app.add_exception_handler(RequestValidationError, invalid)
 

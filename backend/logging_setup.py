@@ -19,12 +19,13 @@ def configure_logging(log_dir: Path, level: str, access_log: bool = True) -> Non
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(RotatingFileHandler(
-            log_dir / "backend.log", maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
-        ))
+        handlers.append(
+            RotatingFileHandler(
+                log_dir / "backend.log", maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+            )
+        )
     except OSError as exc:
-        print(f"cannot write logs under {log_dir}: {exc}; logging to stdout only",
-              file=sys.stderr)
+        print(f"cannot write logs under {log_dir}: {exc}; logging to stdout only", file=sys.stderr)
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)

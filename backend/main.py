@@ -68,19 +68,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = await asyncio.to_thread(build_services, settings)
     await asyncio.to_thread(recover_after_restart, services)
     app.state.services = services
-    app.state.metrics.watch_state(lambda: {
-        "tasks": services.tasks.count_by_status(),
-        "loaded": services.registry.count_loaded(),
-        "cached": len(services.inference.ids()),
-    })
+    app.state.metrics.watch_state(
+        lambda: {
+            "tasks": services.tasks.count_by_status(),
+            "loaded": services.registry.count_loaded(),
+            "cached": len(services.inference.ids()),
+        }
+    )
     app.state.metrics.registry.register(services.log_budget.collector())
-    app.state.metrics.watch_drift(lambda: metric_samples(
-        services.drift.latest(sorted(services.registry.loaded_ids()))))
+    app.state.metrics.watch_drift(
+        lambda: metric_samples(services.drift.latest(sorted(services.registry.loaded_ids())))
+    )
     if app.state.tokens.open:
         log.warning("API_TOKENS is empty: the API is open to anyone who can reach it")
     if "*" in settings.forwarded_allow_ips.split(","):
-        log.warning("FORWARDED_ALLOW_IPS=*: any client can set X-Forwarded-For; list only "
-                    "the proxy's address or network")
+        log.warning(
+            "FORWARDED_ALLOW_IPS=*: any client can set X-Forwarded-For; list only "
+            "the proxy's address or network"
+        )
     _drain_on_shutdown_signal(services)
     runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
     defaults_task = asyncio.create_task(_prepare_defaults(services), name="default-models")
@@ -101,11 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_dir, settings.log_level, settings.access_log)
     app = FastAPI(
-        title="toxiclf", version="1.0", lifespan=lifespan, redirect_slashes=False,
+        title="toxiclf",
+        version="1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
         description="Train, serve and monitor text classifiers. Contract: API.md.",
         # DOCS_ENABLED=false: no /docs, /redoc or /openapi.json (404), e.g. in production.
-        **({} if settings.docs_enabled else {"docs_url": None, "redoc_url": None,
-                                             "openapi_url": None}),
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.tokens = TokenTable(settings)
@@ -118,10 +127,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGate, routers=ROUTERS)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(BodySizeLimit, upload_limit=settings.max_upload_bytes,
-                       json_limit=settings.max_json_body_bytes)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        BodySizeLimit,
+        upload_limit=settings.max_upload_bytes,
+        json_limit=settings.max_json_body_bytes,
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 

@@ -29,16 +29,16 @@ class BackendApi:
             files = {"file": (csv_path.name, file, "text/csv")}
             return dict(self._json("POST", "/api/v1/datasets", files=files, data={"name": name}))
 
-    def submit_fit(self, dataset_id: str, name: str, fit_request: dict[str, Any]
-                   ) -> dict[str, str]:
+    def submit_fit(self, dataset_id: str, name: str, fit_request: dict[str, Any]) -> dict[str, str]:
         body = {"name": name, "dataset_id": dataset_id, **fit_request}
         return dict(self._json("POST", "/api/v1/models/fit", json=body))
 
     def task(self, task_id: str) -> dict[str, Any]:
         return dict(self._json("GET", f"/api/v1/tasks/{task_id}"))
 
-    def wait_task(self, task_id: str, statuses: set[str], poll_s: float = 0.02,
-                  timeout_s: float = 600) -> dict[str, Any]:
+    def wait_task(
+        self, task_id: str, statuses: set[str], poll_s: float = 0.02, timeout_s: float = 600
+    ) -> dict[str, Any]:
         """Poll the task until its status is one of `statuses` (or it ended otherwise)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

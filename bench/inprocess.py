@@ -43,10 +43,12 @@ class InProcessFigures:
 
 
 def build_pipeline() -> Pipeline:
-    return Pipeline([
-        ("vectorizer", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
-        ("classifier", LogisticRegression(max_iter=1000, random_state=RANDOM_STATE)),
-    ])
+    return Pipeline(
+        [
+            ("vectorizer", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
+            ("classifier", LogisticRegression(max_iter=1000, random_state=RANDOM_STATE)),
+        ]
+    )
 
 
 def load_split(csv_path: Path) -> Split:
@@ -55,7 +57,10 @@ def load_split(csv_path: Path) -> Split:
     frame = frame[(frame["text"].str.strip() != "") & (frame["label"].str.strip() != "")]
     labels = frame["label"].astype(np.int64).to_numpy()
     x_train, x_test, y_train, _ = train_test_split(
-        frame["text"].tolist(), labels, test_size=TEST_SIZE, random_state=RANDOM_STATE,
+        frame["text"].tolist(),
+        labels,
+        test_size=TEST_SIZE,
+        random_state=RANDOM_STATE,
         stratify=labels,
     )
     return Split(list(x_train), np.asarray(y_train), list(x_test))
@@ -92,8 +97,9 @@ def best_of(first: InProcessFigures, second: InProcessFigures) -> InProcessFigur
     )
 
 
-def predict_figures(pipeline: Pipeline, texts: list[str], fit_s: float,
-                    budget_s: float) -> InProcessFigures:
+def predict_figures(
+    pipeline: Pipeline, texts: list[str], fit_s: float, budget_s: float
+) -> InProcessFigures:
     """pipeline.predict calls/s on 1 text, and texts/s in batches of 100 and 10,000."""
     big = (texts * (10_000 // len(texts) + 1))[:10_000]
     single = [0]

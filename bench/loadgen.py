@@ -51,8 +51,9 @@ def mlflow_body(texts: list[str]) -> dict[str, Any]:
     return {"inputs": texts}
 
 
-def write_bodies(path: Path, texts: Sequence[str], per_request: int, body: BodyFn,
-                 count: int) -> Path:
+def write_bodies(
+    path: Path, texts: Sequence[str], per_request: int, body: BodyFn, count: int
+) -> Path:
     """`count` JSON bodies of `per_request` texts each, cycling through `texts`."""
     lines = []
     for index in range(count):
@@ -63,8 +64,16 @@ def write_bodies(path: Path, texts: Sequence[str], per_request: int, body: BodyF
     return path
 
 
-def run_wrk(url: str, bodies: Path | None, *, threads: int, connections: int, seconds: float,
-            texts_per_request: int = 1, cpus: str | None = None) -> LoadResult:
+def run_wrk(
+    url: str,
+    bodies: Path | None,
+    *,
+    threads: int,
+    connections: int,
+    seconds: float,
+    texts_per_request: int = 1,
+    cpus: str | None = None,
+) -> LoadResult:
     """Run wrk against `url` (POSTing `bodies` in turn, or GETs when None) and parse it.
 
     With `cpus` (e.g. "1"), wrk runs pinned there (taskset), off the server's core.
@@ -72,13 +81,22 @@ def run_wrk(url: str, bodies: Path | None, *, threads: int, connections: int, se
     others_before = cpu_seconds_by_pid()
     command = [
         *(["taskset", "-c", cpus] if cpus else []),
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-        "--timeout", "10s", "-s", str(LUA_SCRIPT), url,
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
     ]
     if bodies is not None:
         command += ["--", str(bodies)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                               timeout=seconds + 60)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=seconds + 60
+    )
     summary = _summary(completed.stdout)
     if summary is None:
         raise RuntimeError(f"wrk gave no summary:\n{completed.stdout}\n{completed.stderr}")
@@ -95,12 +113,16 @@ def cpu_seconds_by_pid() -> dict[int, tuple[str, float]]:
     return used
 
 
-def busiest_others(before: dict[int, tuple[str, float]], seconds: float,
-                   exclude: set[int]) -> tuple[float, str]:
+def busiest_others(
+    before: dict[int, tuple[str, float]], seconds: float, exclude: set[int]
+) -> tuple[float, str]:
     """Cores used by processes in `before`/now other than `exclude`, and the busiest one."""
     after = cpu_seconds_by_pid()
-    spent = {pid: (name, used - before.get(pid, (name, 0.0))[1])
-             for pid, (name, used) in after.items() if pid not in exclude}
+    spent = {
+        pid: (name, used - before.get(pid, (name, 0.0))[1])
+        for pid, (name, used) in after.items()
+        if pid not in exclude
+    }
     total = sum(used for _, used in spent.values())
     busiest = max(spent.values(), key=lambda item: item[1], default=("-", 0.0))
     return total / seconds if seconds else 0.0, f"{busiest[0]} {busiest[1] / seconds:.2f}"
@@ -113,17 +135,24 @@ def _summary(stdout: str) -> dict[str, int] | None:
     return None
 
 
-def _to_result(summary: dict[str, int], texts_per_request: int,
-               others_before: dict[int, tuple[str, float]]) -> LoadResult:
+def _to_result(
+    summary: dict[str, int], texts_per_request: int, others_before: dict[int, tuple[str, float]]
+) -> LoadResult:
     errors = sum(v for k, v in summary.items() if k.startswith("errors_"))
     seconds = summary["duration_us"] / 1e6
     measured = {os.getpid(), *_load_processes()}
     others, busiest = busiest_others(others_before, seconds, measured)
     return LoadResult(
-        requests=summary["requests"], seconds=seconds,
-        p50_ms=summary["p50_us"] / 1000, p90_ms=summary["p90_us"] / 1000,
-        p99_ms=summary["p99_us"] / 1000, max_ms=summary["max_us"] / 1000, errors=errors,
-        texts_per_request=texts_per_request, others_cores=others, busiest_other=busiest,
+        requests=summary["requests"],
+        seconds=seconds,
+        p50_ms=summary["p50_us"] / 1000,
+        p90_ms=summary["p90_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        max_ms=summary["max_us"] / 1000,
+        errors=errors,
+        texts_per_request=texts_per_request,
+        others_cores=others,
+        busiest_other=busiest,
     )
 
 

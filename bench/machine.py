@@ -19,8 +19,7 @@ def load_average() -> str:
 
 
 def _run(command: list[str]) -> str:
-    completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                               cwd=REPO_ROOT)
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO_ROOT)
     return completed.stdout.strip()
 
 
@@ -48,14 +47,18 @@ def mlflow_version() -> str:
 
 
 def versions() -> str:
-    ours = ", ".join(f"{name} {version(name)}" for name in
-                     ("scikit-learn", "numpy", "fastapi", "uvicorn"))
-    return (f"Python {platform.python_version()}, {ours}; MLflow {mlflow_version()} "
-            f"(bench/.venv-mlflow); {wrk_version()}")
+    ours = ", ".join(
+        f"{name} {version(name)}" for name in ("scikit-learn", "numpy", "fastapi", "uvicorn")
+    )
+    return (
+        f"Python {platform.python_version()}, {ours}; MLflow {mlflow_version()} "
+        f"(bench/.venv-mlflow); {wrk_version()}"
+    )
 
 
-def context_lines(args: argparse.Namespace, train_rows: int, load_at_start: str,
-                  agreements: dict[str, str]) -> list[str]:
+def context_lines(
+    args: argparse.Namespace, train_rows: int, load_at_start: str, agreements: dict[str, str]
+) -> list[str]:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     cores = _run(["nproc"]) or str(os.cpu_count())
     memory_gb = psutil.virtual_memory().total / 1024**3
@@ -72,8 +75,11 @@ def context_lines(args: argparse.Namespace, train_rows: int, load_at_start: str,
         f"Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency` per "
         f"case after a {args.warmup:g} s warm-up, {args.runs} runs per case interleaved (the "
         "median counts). "
-        + ("Nothing pinned. " if args.no_pin else
-           f"Servers pinned to core(s) {args.server_cpus}, wrk to {args.wrk_cpus} (taskset). ")
+        + (
+            "Nothing pinned. "
+            if args.no_pin
+            else f"Servers pinned to core(s) {args.server_cpus}, wrk to {args.wrk_cpus} (taskset). "
+        )
         + "Ours: `uvicorn backend.main:app --workers 1`, "
         f"DEFAULT_MODELS=true, FIT_WORKERS={args.fit_workers}, SQLite, open API, "
         "POST /api/v1/models/predict. MLflow: `mlflow models serve --env-manager local -w 1`, "

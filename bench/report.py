@@ -55,8 +55,9 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}×" if theirs else "n/a"
 
 
-def _load_rows(results: Results, label: str, ours_key: str, theirs_key: str,
-               server: str = "ours") -> list[str]:
+def _load_rows(
+    results: Results, label: str, ours_key: str, theirs_key: str, server: str = "ours"
+) -> list[str]:
     ours = results.loads[ours_key]
     rows = [_load_row(label, server, ours, results.runs[ours_key])]
     theirs = results.loads.get(theirs_key)
@@ -70,40 +71,60 @@ def _load_rows(results: Results, label: str, ours_key: str, theirs_key: str,
     return rows
 
 
-def _load_row(label: str, server: str, load: LoadResult,
-              runs: list[LoadResult] | None = None) -> str:
-    return (f"| {label} | {server} | {load.req_per_s:,.0f} | {load.texts_per_s:,.0f} | "
-            f"{load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} | "
-            f"{spread(runs or [load])} | {load.others_cores:.2f} ({load.busiest_other}) |")
+def _load_row(
+    label: str, server: str, load: LoadResult, runs: list[LoadResult] | None = None
+) -> str:
+    return (
+        f"| {label} | {server} | {load.req_per_s:,.0f} | {load.texts_per_s:,.0f} | "
+        f"{load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} | "
+        f"{spread(runs or [load])} | {load.others_cores:.2f} ({load.busiest_other}) |"
+    )
 
 
 def load_table(results: Results) -> list[str]:
     loads = results.loads
-    lines = ["| case | server | req/s | texts/s | p50 ms | p99 ms | errors | runs, req/s "
-             "min–max | other processes' CPU, cores (busiest) |",
-             "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    lines = [
+        "| case | server | req/s | texts/s | p50 ms | p99 ms | errors | runs, req/s "
+        "min–max | other processes' CPU, cores (busiest) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     lines += _load_rows(results, "1 text/request", "ours_1", "mlflow_1")
     lines += _load_rows(results, "100 texts/request", "ours_100", "mlflow_100")
     if "oursmlf_1" in loads:
-        lines += _load_rows(results, "MLflow's format, 1 text", "oursmlf_1", "mlflow_1",
-                            server="ours /invocations")
-        lines += _load_rows(results, "MLflow's format, 100 texts", "oursmlf_100",
-                            "mlflow_100", server="ours /invocations")
+        lines += _load_rows(
+            results, "MLflow's format, 1 text", "oursmlf_1", "mlflow_1", server="ours /invocations"
+        )
+        lines += _load_rows(
+            results,
+            "MLflow's format, 100 texts",
+            "oursmlf_100",
+            "mlflow_100",
+            server="ours /invocations",
+        )
     if results.starvation is not None:
-        lines.append(_load_row("1 text/request, 2 fits running", "ours",
-                               results.starvation.load))
+        lines.append(_load_row("1 text/request, 2 fits running", "ours", results.starvation.load))
     if results.two_workers:
-        lines.append(_load_row("100 texts/request, `--workers 2` (unpinned)", "ours",
-                               median(results.two_workers), results.two_workers))
+        lines.append(
+            _load_row(
+                "100 texts/request, `--workers 2` (unpinned)",
+                "ours",
+                median(results.two_workers),
+                results.two_workers,
+            )
+        )
     if "ours_noop" in loads:
-        lines.append(_load_row("GET /health (no work)", "ours", loads["ours_noop"],
-                               results.runs["ours_noop"]))
+        lines.append(
+            _load_row(
+                "GET /health (no work)", "ours", loads["ours_noop"], results.runs["ours_noop"]
+            )
+        )
     return lines
 
 
 def inprocess_table(figures: InProcessFigures, train_rows: int) -> list[str]:
     return [
-        "| pipeline, in this process (no HTTP) | figure |", "|---|---:|",
+        "| pipeline, in this process (no HTTP) | figure |",
+        "|---|---:|",
         f"| predict, 1 text per call | {figures.calls_per_s_1:,.0f} calls/s |",
         f"| predict, 100 texts per call | {figures.texts_per_s_100:,.0f} texts/s |",
         f"| predict, 10,000 texts per call | {figures.texts_per_s_10k:,.0f} texts/s |",
@@ -139,22 +160,36 @@ def targets(results: Results) -> list[Target]:
         found.append(_at_least("100 texts: req/s ours ÷ MLflow", 2.0, ratio, times))
     if "oursmlf_1" in loads and "mlflow_1" in loads:
         ratio = loads["oursmlf_1"].req_per_s / loads["mlflow_1"].req_per_s
-        found.append(_at_least("MLflow's format, 1 text: ours ÷ MLflow (guide)", 6.0, ratio,
-                               times))
+        found.append(_at_least("MLflow's format, 1 text: ours ÷ MLflow (guide)", 6.0, ratio, times))
     in_process = loads["ours_100"].texts_per_s / results.inprocess.texts_per_s_100
     found.append(_at_least("100 texts: texts/s ÷ in-process (guide)", 0.9, in_process, share))
     if results.fits:
         best = min(run.wall_s for run in results.fits)
         limit = 1.15 * results.inprocess.fit_s + 0.5
-        found.append(_at_most("fit: submit → succeeded (1.15 × raw + 0.5 s)", limit, best,
-                              lambda v: f"{v:.2f} s"))
+        found.append(
+            _at_most(
+                "fit: submit → succeeded (1.15 × raw + 0.5 s)", limit, best, lambda v: f"{v:.2f} s"
+            )
+        )
     if results.starvation is not None:
         limit = 2 * loads["ours_1"].p99_ms
-        found.append(_at_most("1 text p99 while 2 fits run (2 × idle p99)", limit,
-                              results.starvation.load.p99_ms, ms))
+        found.append(
+            _at_most(
+                "1 text p99 while 2 fits run (2 × idle p99)",
+                limit,
+                results.starvation.load.p99_ms,
+                ms,
+            )
+        )
     if results.memory is not None:
-        found.append(_at_most(f"RSS growth after {results.memory.cycles} load/unload", 0.10,
-                              max(results.memory.growth, 0.0), share))
+        found.append(
+            _at_most(
+                f"RSS growth after {results.memory.cycles} load/unload",
+                0.10,
+                max(results.memory.growth, 0.0),
+                share,
+            )
+        )
     return found
 
 
@@ -166,10 +201,15 @@ def targets_table(found: list[Target]) -> list[str]:
 
 
 def memory_table(memory: Memory, mlflow_rss: int | None) -> list[str]:
-    lines = ["| resident memory (RSS) of the backend process | MB |", "|---|---:|",
-             f"| no model in memory | {memory.base_rss / MB:.1f} |"]
-    lines += [f"| + default model `{model_id}` | +{added / MB:.1f} |"
-              for model_id, added in memory.per_default_model.items()]
+    lines = [
+        "| resident memory (RSS) of the backend process | MB |",
+        "|---|---:|",
+        f"| no model in memory | {memory.base_rss / MB:.1f} |",
+    ]
+    lines += [
+        f"| + default model `{model_id}` | +{added / MB:.1f} |"
+        for model_id, added in memory.per_default_model.items()
+    ]
     first_load = (memory.first_load_rss - memory.before_cycles_rss) / MB
     lines += [
         f"| + the bench model (the first of the row below), first load | +{first_load:.1f} |",
@@ -181,8 +221,10 @@ def memory_table(memory: Memory, mlflow_rss: int | None) -> list[str]:
     path = " → ".join(f"{rss / MB:.0f}" for _, rss in memory.checkpoints)
     lines.append(f"| along the way, after {steps} models | {path} |")
     if mlflow_rss is not None:
-        lines.append(f"| (MLflow's scoring server with the bench model, after its load) | "
-                     f"{mlflow_rss / MB:.1f} |")
+        lines.append(
+            f"| (MLflow's scoring server with the bench model, after its load) | "
+            f"{mlflow_rss / MB:.1f} |"
+        )
     return lines
 
 
@@ -190,19 +232,32 @@ def fit_lines(results: Results) -> list[str]:
     runs = ", ".join(f"{run.wall_s:.2f} s (server {run.server_s:.2f} s)" for run in results.fits)
     coverage = ""
     if results.starvation is not None:
-        coverage = (f" During the starvation load, two slow fits were running at "
-                    f"{results.starvation.coverage:.0%} of the task samples (one per 0.25 s).")
-    return [f"Fits through the API, submit → task succeeded: {runs}; raw fit "
-            f"{results.inprocess.fit_s:.2f} s.{coverage}"]
+        coverage = (
+            f" During the starvation load, two slow fits were running at "
+            f"{results.starvation.coverage:.0%} of the task samples (one per 0.25 s)."
+        )
+    return [
+        f"Fits through the API, submit → task succeeded: {runs}; raw fit "
+        f"{results.inprocess.fit_s:.2f} s.{coverage}"
+    ]
 
 
 def render(results: Results) -> str:
     sections = [
         ["# Benchmark: our backend vs MLflow's scoring server (issue 8)", ""],
-        [f"- {line}" for line in results.context], [""],
-        ["## Under load (wrk)", ""], load_table(results), [""], fit_lines(results), [""],
-        ["## In-process", ""], inprocess_table(results.inprocess, results.train_rows), [""],
-        ["## Targets", ""], targets_table(targets(results)), [""],
+        [f"- {line}" for line in results.context],
+        [""],
+        ["## Under load (wrk)", ""],
+        load_table(results),
+        [""],
+        fit_lines(results),
+        [""],
+        ["## In-process", ""],
+        inprocess_table(results.inprocess, results.train_rows),
+        [""],
+        ["## Targets", ""],
+        targets_table(targets(results)),
+        [""],
     ]
     if results.memory is not None:
         sections += [["## Memory", ""], memory_table(results.memory, results.mlflow_rss), [""]]

@@ -57,23 +57,34 @@ def say(message: str) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--csv", type=Path,
-                        default=DEFAULT_CSV if DEFAULT_CSV.exists() else BUNDLED_CSV)
+    parser.add_argument(
+        "--csv", type=Path, default=DEFAULT_CSV if DEFAULT_CSV.exists() else BUNDLED_CSV
+    )
     parser.add_argument("--duration", type=float, default=15, help="seconds of wrk per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of wrk before each")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="wrk threads (1: wrk keeps to its own core)")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="wrk runs per case, interleaved; the median counts")
-    parser.add_argument("--server-cpus", default="0",
-                        help="cores the servers under test are pinned to (taskset list)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (1: wrk keeps to its own core)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="wrk runs per case, interleaved; the median counts"
+    )
+    parser.add_argument(
+        "--server-cpus",
+        default="0",
+        help="cores the servers under test are pinned to (taskset list)",
+    )
     parser.add_argument("--wrk-cpus", default="1", help="cores wrk is pinned to")
     parser.add_argument("--no-pin", action="store_true", help="pin nothing")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--fit-repeats", type=int, default=2,
-                        help="raw and API fits each; the fastest counts")
-    parser.add_argument("--fit-workers", type=int, default=2,
-                        help="FIT_WORKERS of the backend, so that two fits run at once")
+    parser.add_argument(
+        "--fit-repeats", type=int, default=2, help="raw and API fits each; the fastest counts"
+    )
+    parser.add_argument(
+        "--fit-workers",
+        type=int,
+        default=2,
+        help="FIT_WORKERS of the backend, so that two fits run at once",
+    )
     parser.add_argument("--memory-models", type=int, default=50)
     parser.add_argument("--inprocess-seconds", type=float, default=3)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench/results/latest.md")
@@ -84,12 +95,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def save_mlflow_model(pipeline_path: Path, model_dir: Path) -> None:
     """mlflow.sklearn.save_model, run by the bench venv's python (mlflow lives only there)."""
     script = REPO_ROOT / "bench" / "mlflow_model.py"
-    subprocess.run([str(MLFLOW_VENV / "bin" / "python"), str(script), str(pipeline_path),
-                    str(model_dir)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [str(MLFLOW_VENV / "bin" / "python"), str(script), str(pipeline_path), str(model_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
-def start_servers(work_dir: Path, data_dir: Path, fit_workers: int,
-                  servers: list[Server]) -> tuple[Server, Server]:
+def start_servers(
+    work_dir: Path, data_dir: Path, fit_workers: int, servers: list[Server]
+) -> tuple[Server, Server]:
     """MLflow's scoring server and our backend (which trains its default models first)."""
     mlflow = start_mlflow(work_dir, work_dir / "mlflow-model")
     servers.append(mlflow)
@@ -117,9 +133,11 @@ def agreement(expected: list[object], got: list[object]) -> str:
     return f"{same}/{len(expected)}"
 
 
-def load_cases(work_dir: Path, texts: list[str], model_id: str, ours: Server,
-               mlflow: Server) -> list[tuple[str, str, Path | None, int]]:
+def load_cases(
+    work_dir: Path, texts: list[str], model_id: str, ours: Server, mlflow: Server
+) -> list[tuple[str, str, Path | None, int]]:
     """(key, url, bodies, texts per request) for each wrk run, ours then MLflow per case."""
+
     def bodies(name: str, per_request: int, body: BodyFn) -> Path:
         count = max(1, 1000 // per_request)
         return write_bodies(work_dir / f"{name}.jsonl", texts, per_request, body, count)
@@ -138,31 +156,38 @@ def load_cases(work_dir: Path, texts: list[str], model_id: str, ours: Server,
 
 
 def wrk_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"threads": args.threads, "connections": args.connections,
-            "cpus": None if args.no_pin else args.wrk_cpus}
+    return {
+        "threads": args.threads,
+        "connections": args.connections,
+        "cpus": None if args.no_pin else args.wrk_cpus,
+    }
 
 
-def run_loads(cases: list[tuple[str, str, Path | None, int]],
-              args: argparse.Namespace) -> dict[str, list[LoadResult]]:
+def run_loads(
+    cases: list[tuple[str, str, Path | None, int]], args: argparse.Namespace
+) -> dict[str, list[LoadResult]]:
     """Every case `args.runs` times, the runs interleaved so that drift hits all cases alike."""
     options = wrk_options(args)
     loads: dict[str, list[LoadResult]] = {key: [] for key, *_ in cases}
     for run_number in range(max(1, args.runs)):
         for key, url, bodies, per_request in cases:
             if args.warmup > 0:
-                run_wrk(url, bodies, seconds=args.warmup, texts_per_request=per_request,
-                        **options)
-            result = run_wrk(url, bodies, seconds=args.duration, texts_per_request=per_request,
-                             **options)
+                run_wrk(url, bodies, seconds=args.warmup, texts_per_request=per_request, **options)
+            result = run_wrk(
+                url, bodies, seconds=args.duration, texts_per_request=per_request, **options
+            )
             loads[key].append(result)
-            say(f"run {run_number + 1} wrk {key}: {result.req_per_s:,.0f} req/s, p99 "
+            say(
+                f"run {run_number + 1} wrk {key}: {result.req_per_s:,.0f} req/s, p99 "
                 f"{result.p99_ms:.1f} ms, {result.errors} errors, others "
-                f"{result.others_cores:.2f} cores ({result.busiest_other})")
+                f"{result.others_cores:.2f} cores ({result.busiest_other})"
+            )
     return loads
 
 
-def measure_two_workers(work_dir: Path, data_dir: Path, model_id: str,
-                        args: argparse.Namespace, servers: list[Server]) -> list[LoadResult]:
+def measure_two_workers(
+    work_dir: Path, data_dir: Path, model_id: str, args: argparse.Namespace, servers: list[Server]
+) -> list[LoadResult]:
     """The 100-text case on `--workers 2`: more processes are the way past one core."""
     env = backend_env(data_dir, default_models=True, fit_workers=1)
     backend = start_backend(work_dir, "backend-2-workers", env, workers=2)
@@ -175,8 +200,9 @@ def measure_two_workers(work_dir: Path, data_dir: Path, model_id: str,
         bodies = work_dir / "ours_100.jsonl"
         run_wrk(url, bodies, seconds=max(args.warmup, 3), texts_per_request=100, **options)
         for _ in range(max(1, args.runs)):
-            results.append(run_wrk(url, bodies, seconds=args.duration, texts_per_request=100,
-                                   **options))
+            results.append(
+                run_wrk(url, bodies, seconds=args.duration, texts_per_request=100, **options)
+            )
             say(f"--workers 2, 100 texts: {results[-1].texts_per_s:,.0f} texts/s")
     finally:
         backend.stop()
@@ -189,8 +215,9 @@ def upload_copies(api: BackendApi, model_id: str, count: int) -> list[str]:
     return [api.upload_model(payload, f"bench-memory-{i}")["id"] for i in range(count)]
 
 
-def measure_memory(work_dir: Path, data_dir: Path, model_ids: list[str], text: str,
-                   servers: list[Server]) -> Memory:
+def measure_memory(
+    work_dir: Path, data_dir: Path, model_ids: list[str], text: str, servers: list[Server]
+) -> Memory:
     """A fresh backend on the same data, nothing preloaded: RSS per model, then the models
     of `model_ids` loaded and unloaded one after another."""
     env = backend_env(data_dir, default_models=False, fit_workers=1)
@@ -205,36 +232,46 @@ def measure_memory(work_dir: Path, data_dir: Path, model_ids: list[str], text: s
     finally:
         api.close()
         backend.stop()
-    return Memory(base, per_default, first, len(model_ids), before, checkpoints[-1][1],
-                  checkpoints)
+    return Memory(base, per_default, first, len(model_ids), before, checkpoints[-1][1], checkpoints)
 
 
-def measure_inprocess(pipeline: Pipeline, split: Split, fit_s: float,
-                      args: argparse.Namespace) -> InProcessFigures:
+def measure_inprocess(
+    pipeline: Pipeline, split: Split, fit_s: float, args: argparse.Namespace
+) -> InProcessFigures:
     figures = predict_figures(pipeline, split.test_texts, fit_s, args.inprocess_seconds)
-    say(f"in-process: {figures.calls_per_s_1:,.0f} calls/s, {figures.texts_per_s_100:,.0f} "
-        f"and {figures.texts_per_s_10k:,.0f} texts/s")
+    say(
+        f"in-process: {figures.calls_per_s_1:,.0f} calls/s, {figures.texts_per_s_100:,.0f} "
+        f"and {figures.texts_per_s_10k:,.0f} texts/s"
+    )
     return figures
 
 
-def measure_fits(api: BackendApi, dataset_id: str, split: Split, first_raw_s: float,
-                 repeats: int) -> tuple[list[FitRun], float]:
+def measure_fits(
+    api: BackendApi, dataset_id: str, split: Split, first_raw_s: float, repeats: int
+) -> tuple[list[FitRun], float]:
     """API fits, each followed by a raw fit in this process (so that both see about the
     same machine); the fastest raw fit counts."""
     runs, raw = [], [first_raw_s]
     for _ in range(max(1, repeats)):
         runs.append(fit_through_api(api, dataset_id, "bench-pipeline", FIT_REQUEST))
         raw.append(timed_fit(split)[1])
-    say("API fits: " + ", ".join(f"{run.wall_s:.2f} s" for run in runs) + "; raw fits: "
-        + ", ".join(f"{seconds:.2f} s" for seconds in raw))
+    say(
+        "API fits: "
+        + ", ".join(f"{run.wall_s:.2f} s" for run in runs)
+        + "; raw fits: "
+        + ", ".join(f"{seconds:.2f} s" for seconds in raw)
+    )
     return runs, min(raw)
 
 
-def check_predictions(pipeline: Pipeline, texts: list[str], api: BackendApi, model_id: str,
-                      mlflow: Server) -> dict[str, str]:
+def check_predictions(
+    pipeline: Pipeline, texts: list[str], api: BackendApi, model_id: str, mlflow: Server
+) -> dict[str, str]:
     expected = pipeline.predict(texts).tolist()
-    return {"ours": agreement(expected, api.predict(model_id, texts)),
-            "MLflow": agreement(expected, mlflow_predict(mlflow.url, texts))}
+    return {
+        "ours": agreement(expected, api.predict(model_id, texts)),
+        "MLflow": agreement(expected, mlflow_predict(mlflow.url, texts)),
+    }
 
 
 def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Results:
@@ -261,8 +298,9 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     mlflow.stop()
     figures = best_of(figures, measure_inprocess(pipeline, split, raw_fit_s, args))
     options = {**wrk_options(args), "seconds": args.duration}
-    starved = starvation(api, f"{ours.url}/api/v1/models/predict", dataset["id"],
-                         work_dir / "ours_1.jsonl", options)
+    starved = starvation(
+        api, f"{ours.url}/api/v1/models/predict", dataset["id"], work_dir / "ours_1.jsonl", options
+    )
     say(f"starvation: p99 {starved.load.p99_ms:.1f} ms, fits ran {starved.coverage:.0%}")
     copies = upload_copies(api, model_id, args.memory_models)
     say(f"{len(copies)} copies of the model uploaded for the memory case")
@@ -272,8 +310,17 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     memory = measure_memory(work_dir, data_dir, copies, split.test_texts[0], servers)
     say(f"memory: growth {memory.growth:+.1%}")
     context = context_lines(args, len(split.train_texts), load_at_start, agreements)
-    return Results(context, loads, figures, fits, starved, memory, mlflow_rss,
-                   train_rows=len(split.train_texts), two_workers=two_workers)
+    return Results(
+        context,
+        loads,
+        figures,
+        fits,
+        starved,
+        memory,
+        mlflow_rss,
+        train_rows=len(split.train_texts),
+        two_workers=two_workers,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

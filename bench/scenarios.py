@@ -18,8 +18,13 @@ from servers import Server
 SLOW_FIT_REQUEST: dict[str, Any] = {
     "model_type": "logreg",
     "params": {"C": 10.0, "max_iter": 2000},
-    "vectorizer": {"type": "tfidf", "analyzer": "char_wb", "ngram_range": [2, 5], "min_df": 2,
-                   "sublinear_tf": True},
+    "vectorizer": {
+        "type": "tfidf",
+        "analyzer": "char_wb",
+        "ngram_range": [2, 5],
+        "min_df": 2,
+        "sublinear_tf": True,
+    },
 }
 
 
@@ -55,8 +60,9 @@ def parse_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
 
 
-def fit_through_api(api: BackendApi, dataset_id: str, name: str,
-                    fit_request: dict[str, Any]) -> FitRun:
+def fit_through_api(
+    api: BackendApi, dataset_id: str, name: str, fit_request: dict[str, Any]
+) -> FitRun:
     """Submit one fit and time it until its task is seen succeeded."""
     started = time.perf_counter()
     accepted = api.submit_fit(dataset_id, name, fit_request)
@@ -73,8 +79,9 @@ class FitKeeper:
     """Keeps `count` slow fits running: a fit that ends is replaced at once, so the load sees
     them all the time; samples how many run, then cancels them when stopped."""
 
-    def __init__(self, api: BackendApi, dataset_id: str, count: int = 2,
-                 poll_s: float = 0.25) -> None:
+    def __init__(
+        self, api: BackendApi, dataset_id: str, count: int = 2, poll_s: float = 0.25
+    ) -> None:
         self.api, self.dataset_id, self.count, self.poll_s = api, dataset_id, count, poll_s
         self.task_ids: list[str] = []
         self.samples: list[tuple[float, int]] = []  # (time, fits running)
@@ -120,8 +127,9 @@ class FitKeeper:
             self.api.wait_task(task_id, set(), timeout_s=60)
 
 
-def starvation(api: BackendApi, url: str, dataset_id: str, bodies: Path,
-               wrk_options: dict[str, Any]) -> Starvation:
+def starvation(
+    api: BackendApi, url: str, dataset_id: str, bodies: Path, wrk_options: dict[str, Any]
+) -> Starvation:
     """Single-text predicts under wrk while two slow fits run all the time."""
     keeper = FitKeeper(api, dataset_id)
     try:
@@ -138,8 +146,9 @@ def _settle() -> None:
     time.sleep(0.5)  # let the server finish the request's bookkeeping before reading RSS
 
 
-def default_model_memory(server: Server, api: BackendApi, text: str,
-                         default_ids: list[str]) -> tuple[int, dict[str, int]]:
+def default_model_memory(
+    server: Server, api: BackendApi, text: str, default_ids: list[str]
+) -> tuple[int, dict[str, int]]:
     """RSS with no model in memory, and what each default model adds when first used."""
     _settle()
     base = previous = server.rss_bytes()
@@ -153,8 +162,9 @@ def default_model_memory(server: Server, api: BackendApi, text: str,
     return base, added
 
 
-def load_unload_memory(server: Server, api: BackendApi, model_ids: list[str],
-                       text: str) -> tuple[int, int, list[tuple[int, int]]]:
+def load_unload_memory(
+    server: Server, api: BackendApi, model_ids: list[str], text: str
+) -> tuple[int, int, list[tuple[int, int]]]:
     """RSS before, after the first load, and along the way of loading, using and unloading
     each model in turn (a plateau is the allocator keeping pages, a slope is a leak)."""
     _settle()

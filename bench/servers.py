@@ -89,8 +89,13 @@ def _spawn(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Ser
     log_path = cwd / f"{name}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     return Server(name, process, port, log_path)
 
@@ -102,13 +107,15 @@ def backend_env(data_dir: Path, *, default_models: bool, fit_workers: int | None
     from backend.settings import Settings  # the repo's own settings, for their names only
 
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env.update({
-        "PYTHONPATH": str(REPO_ROOT),
-        "DATA_DIR": str(data_dir),
-        "LOG_DIR": str(data_dir.parent / "log"),
-        "DEFAULT_MODELS": "true" if default_models else "false",
-        "API_TOKENS": "",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "DATA_DIR": str(data_dir),
+            "LOG_DIR": str(data_dir.parent / "log"),
+            "DEFAULT_MODELS": "true" if default_models else "false",
+            "API_TOKENS": "",
+        }
+    )
     if fit_workers is not None:
         env["FIT_WORKERS"] = str(fit_workers)
     return env
@@ -117,8 +124,16 @@ def backend_env(data_dir: Path, *, default_models: bool, fit_workers: int | None
 def start_backend(work_dir: Path, name: str, env: dict[str, str], workers: int = 1) -> Server:
     """`uvicorn backend.main:app --workers N`, run from `work_dir` so no `.env` is read."""
     command = [
-        sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-        "--port", str(free_port()), "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "backend.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        "--workers",
+        str(workers),
     ]
     return _spawn(name, command, env, work_dir)
 
@@ -134,8 +149,18 @@ def start_mlflow(work_dir: Path, model_dir: Path) -> Server:
     env.pop("PYTHONPATH", None)
     env["VIRTUAL_ENV"] = str(MLFLOW_VENV)
     command = [
-        str(MLFLOW_VENV / "bin" / "mlflow"), "models", "serve", "-m", str(model_dir),
-        "--env-manager", "local", "--host", "127.0.0.1", "--port", str(free_port()),
-        "--workers", "1",
+        str(MLFLOW_VENV / "bin" / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        str(model_dir),
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        "--workers",
+        "1",
     ]
     return _spawn("mlflow", command, env, work_dir)

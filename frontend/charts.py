@@ -258,7 +258,8 @@ def metrics_bars(metrics: pd.DataFrame, columns: Sequence[str] | None = None) ->
 
 
 def pr_curves(
-    curves: Sequence[Mapping[str, Any]], point: Mapping[str, float] | None = None,
+    curves: Sequence[Mapping[str, Any]],
+    point: Mapping[str, float] | None = None,
     title: str = "Precision-recall curves",
 ) -> go.Figure:
     """Precision against recall, average precision in each legend entry; `point` (recall,

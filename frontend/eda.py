@@ -11,6 +11,7 @@ Speed matters (the EDA page must stay usable on 25k rows), hence:
 from __future__ import annotations
 
 import re
+import typing
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -313,7 +314,7 @@ def _punct(tag: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _morph_analyzer():  # type: ignore[no-untyped-def]
+def _morph_analyzer() -> typing.Any:
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()

@@ -47,6 +47,11 @@ if [ $# -eq 0 ] || [[ " $* " == *containers* ]]; then
   fi
   echo "container setup (Docker, images): $(($(date +%s) - containers_started)) s" >&2
 fi
+# Static gates first: they answer in seconds, the suite in tens of minutes.
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy --strict backend
+python3 -m mypy frontend
 # The default run includes the slow reliability cases (1,000+ fuzz cases, the 60 s load test);
 # with arguments, pytest gets exactly those (e.g. `-k datasets`, or `-m "not slow"`).
 if [ $# -eq 0 ]; then

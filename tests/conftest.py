@@ -80,8 +80,11 @@ def start_server(seed_data_dir: Path, tmp_path: Path) -> Iterator[StartServer]:
 def small_dataset(backend: ServerProcess, small_csv: Path) -> dict[str, object]:
     """`small_csv` uploaded to the shared backend: the DatasetInfo."""
     with small_csv.open("rb") as handle:
-        response = httpx.post(f"{backend.url}/api/v1/datasets", timeout=60,
-                              files={"file": ("small.csv", handle, "text/csv")})
+        response = httpx.post(
+            f"{backend.url}/api/v1/datasets",
+            timeout=60,
+            files={"file": ("small.csv", handle, "text/csv")},
+        )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -90,8 +93,11 @@ def small_dataset(backend: ServerProcess, small_csv: Path) -> dict[str, object]:
 def full_dataset(backend: ServerProcess) -> dict[str, object]:
     """The whole toxic_en.csv uploaded to the shared backend (for slow fits)."""
     with TOXIC_EN.open("rb") as handle:
-        response = httpx.post(f"{backend.url}/api/v1/datasets", timeout=60,
-                              files={"file": ("toxic_en.csv", handle, "text/csv")})
+        response = httpx.post(
+            f"{backend.url}/api/v1/datasets",
+            timeout=60,
+            files={"file": ("toxic_en.csv", handle, "text/csv")},
+        )
     assert response.status_code == 201, response.text
     return dict(response.json())
 

@@ -87,12 +87,24 @@ def start_backend(
     env = backend_env(data_dir, **env_overrides)
     log_path = data_dir / f"uvicorn-{port}.log"
     cmd = [
-        sys.executable, "-m", "uvicorn", "backend.main:app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "backend.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
     ]
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)

@@ -100,9 +100,7 @@ def required_role_of(dependant: Dependant) -> str | None:
         if dependency.call is caller_role:
             found: str | None = "viewer"
         else:
-            found = getattr(dependency.call, "required_role", None) or required_role_of(
-                dependency
-            )
+            found = getattr(dependency.call, "required_role", None) or required_role_of(dependency)
         if found is not None and (needed is None or ROLE_RANK[found] > ROLE_RANK[needed]):
             needed = found
     return needed

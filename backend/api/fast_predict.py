@@ -40,7 +40,7 @@ def _is_json(scope: Scope) -> bool:
     """A JSON content type in its plain spelling; anything else is the route's to judge."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == b"application/json"
+            return bool(value.split(b";", 1)[0].strip().lower() == b"application/json")
     return False
 
 

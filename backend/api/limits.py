@@ -83,8 +83,10 @@ async def _reject(send: Send, setting: str) -> None:
     status, body = error_payload(
         PayloadTooLarge(f"request body is over the server's limit ({setting})")
     )
-    headers: list[Any] = [(b"content-type", b"application/json"),
-                          (b"content-length", str(len(body)).encode()),
-                          (b"connection", b"close")]
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

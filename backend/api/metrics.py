@@ -30,17 +30,22 @@ class AppMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "http_requests_total", "HTTP requests by route template, method and status",
-            ["route", "method", "status"], registry=self.registry,
+            "http_requests_total",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency by route template",
-            ["route", "method"], registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["route", "method"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.fast_path_answers = Counter(
-            "fast_path_answers", "Requests answered by the fast predict path (api/fast_predict.py)",
+            "fast_path_answers",
+            "Requests answered by the fast predict path (api/fast_predict.py)",
             registry=self.registry,
         )
 
@@ -50,8 +55,10 @@ class AppMetrics:
         key = (template, method, status)
         children = self._children.get(key)
         if children is None:
-            children = (self.requests.labels(template, method, str(status)),
-                        self.latency.labels(template, method))
+            children = (
+                self.requests.labels(template, method, str(status)),
+                self.latency.labels(template, method),
+            )
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
@@ -72,18 +79,25 @@ class _DriftCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self.samples()
         status = GaugeMetricFamily(
-            "model_drift_status", "1 for the model's current drift status (ok, drift, too_few) "
-            "over the last DRIFT_WINDOW_HOURS", labels=["model_id", "status"])
+            "model_drift_status",
+            "1 for the model's current drift status (ok, drift, too_few) "
+            "over the last DRIFT_WINDOW_HOURS",
+            labels=["model_id", "status"],
+        )
         for model_id, name, value in snapshot["status"]:
             status.add_metric([model_id, name], value)
         yield status
-        psi = GaugeMetricFamily("model_drift_psi", "PSI of a feature against the validation split",
-                                labels=["model_id", "feature"])
+        psi = GaugeMetricFamily(
+            "model_drift_psi",
+            "PSI of a feature against the validation split",
+            labels=["model_id", "feature"],
+        )
         for model_id, feature, value in snapshot["psi"]:
             psi.add_metric([model_id, feature], value)
         yield psi
-        count = GaugeMetricFamily("model_drift_predictions",
-                                  "Logged predictions in the drift window", labels=["model_id"])
+        count = GaugeMetricFamily(
+            "model_drift_predictions", "Logged predictions in the drift window", labels=["model_id"]
+        )
         for model_id, value in snapshot["n"]:
             count.add_metric([model_id], value)
         yield count
@@ -101,13 +115,17 @@ class _StateCollector(Collector):
         for status in STATUSES:
             tasks.add_metric([status], snapshot["tasks"].get(status, 0))
         yield tasks
-        yield GaugeMetricFamily("fit_queue_length", "Fits waiting for a worker",
-                                value=snapshot["tasks"].get("queued", 0))
-        yield GaugeMetricFamily("models_loaded", "Models marked loaded",
-                                value=snapshot["loaded"])
-        yield GaugeMetricFamily("models_cached_in_process",
-                                "Models held in this process's inference space",
-                                value=snapshot["cached"])
+        yield GaugeMetricFamily(
+            "fit_queue_length",
+            "Fits waiting for a worker",
+            value=snapshot["tasks"].get("queued", 0),
+        )
+        yield GaugeMetricFamily("models_loaded", "Models marked loaded", value=snapshot["loaded"])
+        yield GaugeMetricFamily(
+            "models_cached_in_process",
+            "Models held in this process's inference space",
+            value=snapshot["cached"],
+        )
 
 
 class MetricsMiddleware:
@@ -133,8 +151,7 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe(template, scope["method"], status,
-                                 time.perf_counter() - started)
+            self.metrics.observe(template, scope["method"], status, time.perf_counter() - started)
 
 
 @router.get("/metrics", response_class=Response)

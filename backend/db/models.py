@@ -82,9 +82,7 @@ class ModelRow(Base):
     drift_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Binary models: held-out scores in compact form (ml/holdout.py), for threshold changes.
     # Deferred: tens of kilobytes that listing and serving never need.
-    holdout_curve: Mapped[dict[str, Any] | None] = mapped_column(
-        JSON, nullable=True, deferred=True
-    )
+    holdout_curve: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
 
 
 class AliasRow(Base):
@@ -151,8 +149,11 @@ class PredictionFeaturesRow(Base):
     features: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-Index("ix_prediction_features_model_time", PredictionFeaturesRow.model_id,
-      PredictionFeaturesRow.created_at)
+Index(
+    "ix_prediction_features_model_time",
+    PredictionFeaturesRow.model_id,
+    PredictionFeaturesRow.created_at,
+)
 
 
 class FeedbackRow(Base):

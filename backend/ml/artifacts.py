@@ -20,12 +20,14 @@ from backend.ml.model_size import refuse_if_inflates_too_far
 # only these are trusted: this project's own estimator and preprocessor (plain classes holding
 # arrays and options), and the parts of scikit-learn's probability calibration that skops does
 # not list. A file naming any other type or function is refused before loading.
-EXTRA_TRUSTED: frozenset[str] = frozenset({
-    "backend.ml.nbsvm.NBSVMClassifier",
-    "backend.ml.lemmatize.Lemmatizer",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-})
+EXTRA_TRUSTED: frozenset[str] = frozenset(
+    {
+        "backend.ml.nbsvm.NBSVMClassifier",
+        "backend.ml.lemmatize.Lemmatizer",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+    }
+)
 
 
 class ArtifactError(Exception):
@@ -36,7 +38,7 @@ def atomic_write_bytes(path: Path, payload: bytes, claim: FileClaim | None = Non
     """Write `payload` to `path` atomically; return its sha256.
 
     With a claim the file stays locked until the claim ends (its record is committed)."""
-    with (claim.atomic_file(path) if claim is not None else atomic_file(path)) as handle:
+    with claim.atomic_file(path) if claim is not None else atomic_file(path) as handle:
         handle.write(payload)
     return hashlib.sha256(payload).hexdigest()
 
@@ -124,7 +126,7 @@ def inflated_bytes(payload: bytes) -> int:
     this bounds the memory of loading; stored and deflated members only, since the other
     codecs inflate without that cap.
     """
-    tail = payload[-(22 + 0xFFFF):]
+    tail = payload[-(22 + 0xFFFF) :]
     at = tail.rfind(_END_OF_DIRECTORY)
     if at < 0 or len(tail) - at < 22:
         raise ArtifactError("not a readable skops model file (no zip directory)")

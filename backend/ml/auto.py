@@ -30,8 +30,12 @@ ProgressFn = Callable[[float, str], None]
 # Feature sets: word 1-2-grams with char_wb n-grams (misspellings, obfuscated insults, emoji).
 FEATURES: dict[str, dict[str, Any]] = {
     "union": {"type": "union"},
-    "union_wide": {"type": "union", "ngram_range": [1, 3], "char_ngram_range": [1, 6],
-                   "char_max_features": 500_000},
+    "union_wide": {
+        "type": "union",
+        "ngram_range": [1, 3],
+        "char_ngram_range": [1, 6],
+        "char_max_features": 500_000,
+    },
 }
 
 
@@ -83,30 +87,34 @@ class _Scored:
     out_of_fold: np.ndarray
 
 
-def _oof_scores(classifier: Any, features: Any, labels: np.ndarray, seed: int, n_jobs: int
-                ) -> np.ndarray:
+def _oof_scores(
+    classifier: Any, features: Any, labels: np.ndarray, seed: int, n_jobs: int
+) -> np.ndarray:
     method = "predict_proba" if hasattr(classifier, "predict_proba") else "decision_function"
     scores = cross_val_predict(
-        clone(classifier), features, labels, method=method, n_jobs=n_jobs,
+        clone(classifier),
+        features,
+        labels,
+        method=method,
+        n_jobs=n_jobs,
         cv=StratifiedKFold(FOLDS, shuffle=True, random_state=seed),
     )
     scores = np.asarray(scores, dtype=float)
     return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
 
 
-def _score(out_of_fold: np.ndarray, labels: np.ndarray, classes: list[Any], positive: Any
-           ) -> float:
+def _score(out_of_fold: np.ndarray, labels: np.ndarray, classes: list[Any], positive: Any) -> float:
     """Macro-F1 of out-of-fold scores: at the best cut (binary) or by the largest score."""
     if len(classes) == 2:
-        found = best_threshold(labels == positive, out_of_fold[:, classes.index(positive)],
-                               "macro_f1")
+        found = best_threshold(
+            labels == positive, out_of_fold[:, classes.index(positive)], "macro_f1"
+        )
         return found[1] if found is not None else 0.0
     predicted = np.asarray(classes)[np.argmax(out_of_fold, axis=1)]
     return float(f1_score(labels, predicted, average="macro", zero_division=0))
 
 
-def _search_sample(texts: list[str], labels: np.ndarray, seed: int
-                   ) -> tuple[list[str], np.ndarray]:
+def _search_sample(texts: list[str], labels: np.ndarray, seed: int) -> tuple[list[str], np.ndarray]:
     if len(texts) <= SEARCH_ROWS:
         return texts, labels
     sample, _, sample_labels, _ = train_test_split(
@@ -116,8 +124,13 @@ def _search_sample(texts: list[str], labels: np.ndarray, seed: int
 
 
 def auto_fit(
-    texts: list[str], labels: np.ndarray, positive: Any, random_state: int, budget_s: float,
-    progress: ProgressFn, backend: str | None = None,
+    texts: list[str],
+    labels: np.ndarray,
+    positive: Any,
+    random_state: int,
+    budget_s: float,
+    progress: ProgressFn,
+    backend: str | None = None,
 ) -> AutoResult:
     """Search, refit the winner on every training row, and tune its threshold."""
     started = time.perf_counter()
@@ -141,8 +154,10 @@ def auto_fit(
             ):
                 skipped = len(CANDIDATES) - number
                 break
-            progress(0.05 + 0.65 * min(1.0, elapsed() / (budget_s * SEARCH_SHARE)),
-                     f"searching {number + 1}/{len(CANDIDATES)}")
+            progress(
+                0.05 + 0.65 * min(1.0, elapsed() / (budget_s * SEARCH_SHARE)),
+                f"searching {number + 1}/{len(CANDIDATES)}",
+            )
             if candidate.features not in features:
                 mark = time.perf_counter()
                 vectorizer = build_vectorizer(validate_vectorizer(FEATURES[candidate.features]))
@@ -150,13 +165,21 @@ def auto_fit(
                 features[candidate.features] = (vectorizer, matrix, time.perf_counter() - mark)
             mark = time.perf_counter()
             classifier = build_classifier(
-                candidate.model_type, validate_params(candidate.model_type, candidate.params),
+                candidate.model_type,
+                validate_params(candidate.model_type, candidate.params),
                 random_state,
             )
-            out_of_fold = _oof_scores(classifier, features[candidate.features][1],
-                                      search_labels, random_state, n_jobs)
-            scored.append(_Scored(candidate, _score(out_of_fold, search_labels, classes, positive),
-                                  time.perf_counter() - mark, out_of_fold))
+            out_of_fold = _oof_scores(
+                classifier, features[candidate.features][1], search_labels, random_state, n_jobs
+            )
+            scored.append(
+                _Scored(
+                    candidate,
+                    _score(out_of_fold, search_labels, classes, positive),
+                    time.perf_counter() - mark,
+                    out_of_fold,
+                )
+            )
     search_s = elapsed()
     best = max(scored, key=lambda s: s.score)
 
@@ -172,29 +195,47 @@ def auto_fit(
 
     threshold = None
     if len(classes) == 2:
-        found = best_threshold(search_labels == positive,
-                               best.out_of_fold[:, classes.index(positive)], "macro_f1")
+        found = best_threshold(
+            search_labels == positive, best.out_of_fold[:, classes.index(positive)], "macro_f1"
+        )
         threshold = found[0] if found is not None else None
     chosen = {
-        "model_type": best.candidate.model_type, "params": params,
-        "vectorizer": vectorizer_params, "cv_macro_f1": round(best.score, 4),
-        "threshold": threshold, "threshold_objective": "macro_f1",
-        "search_s": round(search_s, 1), "budget_s": budget_s,
-        "candidates_tried": len(scored), "candidates_skipped_for_budget": skipped,
+        "model_type": best.candidate.model_type,
+        "params": params,
+        "vectorizer": vectorizer_params,
+        "cv_macro_f1": round(best.score, 4),
+        "threshold": threshold,
+        "threshold_objective": "macro_f1",
+        "search_s": round(search_s, 1),
+        "budget_s": budget_s,
+        "candidates_tried": len(scored),
+        "candidates_skipped_for_budget": skipped,
         "search_rows": len(search_texts),
         "candidates": [
-            {"model_type": s.candidate.model_type, "params": s.candidate.params,
-             "features": s.candidate.features, "cv_macro_f1": round(s.score, 4),
-             "seconds": round(s.seconds, 1)}
+            {
+                "model_type": s.candidate.model_type,
+                "params": s.candidate.params,
+                "features": s.candidate.features,
+                "cv_macro_f1": round(s.score, 4),
+                "seconds": round(s.seconds, 1),
+            }
             for s in scored
         ],
     }
-    return AutoResult(vectorizer, classifier, vectorizer_params, best.candidate.model_type,
-                      params, threshold, chosen)
+    return AutoResult(
+        vectorizer,
+        classifier,
+        vectorizer_params,
+        best.candidate.model_type,
+        params,
+        threshold,
+        chosen,
+    )
 
 
-def _estimate(candidate: Candidate, scored: list[_Scored],
-              features: dict[str, tuple[Any, Any, float]]) -> float:
+def _estimate(
+    candidate: Candidate, scored: list[_Scored], features: dict[str, tuple[Any, Any, float]]
+) -> float:
     """Seconds the next candidate will likely take, plus the refit after the search.
 
     A candidate costs about what the last one of its kind cost (else the slowest so far);

@@ -223,10 +223,10 @@ def reference_profile(
     if labels is not None:  # the score distribution per true class, for people to look at
         truth = np.asarray(labels)
         by_class: dict[str, Any] = {}
-        for name, column in score_features(classes).items():
+        for name, index in score_features(classes).items():
             edges = features[name]["edges"]
             by_class[name] = {
-                str(c): numeric_shares(rows[truth == c, column], edges) for c in classes
+                str(c): numeric_shares(rows[truth == c, index], edges) for c in classes
             }
         profile["score_by_true_class"] = by_class
     return profile

@@ -55,9 +55,9 @@ def summarize(pipeline: Any) -> PipelineSummary:
         vectorizer_params = {
             k: v for k, v in vectorizer.get_params().items() if k in known and k != "type"
         }
-        vectorizer_params["type"] = {
-            "TfidfVectorizer": "tfidf", "FeatureUnion": "union"
-        }.get(type(vectorizer).__name__, "count")
+        vectorizer_params["type"] = {"TfidfVectorizer": "tfidf", "FeatureUnion": "union"}.get(
+            type(vectorizer).__name__, "count"
+        )
     classifier_params = (
         {
             k: v

@@ -29,7 +29,11 @@ def _finite(value: float) -> float | None:
 
 
 def compute_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray, classes: list[Any], positive: Any,
+    y_true: np.ndarray,
+    y_pred: np.ndarray | list[Any],
+    scores: np.ndarray,
+    classes: list[Any],
+    positive: Any,
     threshold: float | None = None,
 ) -> dict[str, Any]:
     """Binary metrics take `positive` as the positive class; more classes use macro averages.
@@ -60,14 +64,18 @@ def compute_metrics(
     return metrics
 
 
-def per_class(y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any]) -> dict[str, Any]:
+def per_class(
+    y_true: np.ndarray, y_pred: np.ndarray | list[Any], classes: list[Any]
+) -> dict[str, Any]:
     """`{"<label>": {"precision", "recall", "f1", "support"}}` for every class the model knows."""
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=classes, zero_division=0
     )
     return {
         str(cls): {
-            "precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
             "support": int(support[i]),
         }
         for i, cls in enumerate(classes)
@@ -147,7 +155,7 @@ def thin_curve(curve: dict[str, Any], max_points: int = CURVE_MAX_POINTS) -> dic
 
 
 def confusion(
-    y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any], max_classes: int = 0
+    y_true: np.ndarray, y_pred: np.ndarray | list[Any], classes: list[Any], max_classes: int = 0
 ) -> list[list[int]]:
     """The confusion matrix over `classes`; empty over `max_classes` (MAX_CLASSES) classes,
     where its classes² cells would outweigh everything else in the answer."""

@@ -29,8 +29,12 @@ class NBSVMClassifier(LinearClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, C: float = 4.0, alpha: float = 1.0, max_iter: int = 1000,
-        class_weight: Literal["balanced"] | None = None, random_state: int | None = None,
+        self,
+        C: float = 4.0,
+        alpha: float = 1.0,
+        max_iter: int = 1000,
+        class_weight: Literal["balanced"] | None = None,
+        random_state: int | None = None,
     ) -> None:
         self.C = C
         self.alpha = alpha
@@ -53,8 +57,11 @@ class NBSVMClassifier(LinearClassifierMixin, BaseEstimator):
             ratio = self._log_count_ratio(X, positive)
             scaled = X.multiply(ratio).tocsr() if sp.issparse(X) else X * ratio
             model = LogisticRegression(
-                C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,
-                random_state=self.random_state, solver="liblinear",
+                C=self.C,
+                max_iter=self.max_iter,
+                class_weight=self.class_weight,
+                random_state=self.random_state,
+                solver="liblinear",
             ).fit(scaled, positive)
             ratios.append(ratio)
             coefs.append(model.coef_[0] * ratio)  # folded in: raw features score directly

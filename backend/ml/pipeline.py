@@ -45,8 +45,11 @@ def build_vectorizer(vectorizer: dict[str, Any]) -> Any:
     if vectorizer["type"] != "union":
         return _text_vectorizer(options, vectorizer["type"])
     char = {
-        **options, "analyzer": "char_wb", "ngram_range": vectorizer["char_ngram_range"],
-        "min_df": vectorizer["char_min_df"], "max_features": vectorizer["char_max_features"],
+        **options,
+        "analyzer": "char_wb",
+        "ngram_range": vectorizer["char_ngram_range"],
+        "min_df": vectorizer["char_min_df"],
+        "max_features": vectorizer["char_max_features"],
         "lemmatize": False,  # character n-grams of the surface form carry misspelt insults
     }
     return FeatureUnion(

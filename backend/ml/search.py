@@ -76,29 +76,43 @@ def joblib_backend(name: str | None) -> Iterator[int]:
 
 
 def grid_search(
-    classifier: Any, features: Any, labels: np.ndarray, search: dict[str, Any],
-    classes: list[Any], positive: Any, random_state: int, backend: str | None,
+    classifier: Any,
+    features: Any,
+    labels: np.ndarray,
+    search: dict[str, Any],
+    classes: list[Any],
+    positive: Any,
+    random_state: int,
+    backend: str | None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit the grid; return the refitted best classifier and a summary of the search."""
     counts = np.unique(labels, return_counts=True)[1]
     folds = max(2, min(int(search.get("cv", 3)), int(counts.min())))
     with joblib_backend(backend) as n_jobs:
         searcher = GridSearchCV(
-            classifier, search["param_grid"],
+            classifier,
+            search["param_grid"],
             scoring=scorer(search.get("scoring", "f1"), classes, positive),
             cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
-            n_jobs=n_jobs, refit=True, error_score="raise",
+            n_jobs=n_jobs,
+            refit=True,
+            error_score="raise",
         )
         searcher.fit(features, labels)
     candidates = [
         {"params": params, "mean_score": float(mean), "std_score": float(std)}
         for params, mean, std in zip(
-            searcher.cv_results_["params"], searcher.cv_results_["mean_test_score"],
-            searcher.cv_results_["std_test_score"], strict=True,
+            searcher.cv_results_["params"],
+            searcher.cv_results_["mean_test_score"],
+            searcher.cv_results_["std_test_score"],
+            strict=True,
         )
     ]
     summary = {
-        "best_params": searcher.best_params_, "best_score": float(searcher.best_score_),
-        "scoring": search.get("scoring", "f1"), "cv": folds, "candidates": candidates,
+        "best_params": searcher.best_params_,
+        "best_score": float(searcher.best_score_),
+        "scoring": search.get("scoring", "f1"),
+        "cv": folds,
+        "candidates": candidates,
     }
     return searcher.best_estimator_, summary

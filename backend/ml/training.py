@@ -159,9 +159,15 @@ def run_fit(job: FitJob, progress: ProgressFn, cache: FeatureCache | None = None
     timings["total"] = time.perf_counter() - started
     progress(1.0, "saving")
     return FitOutcome(
-        metrics=metrics, classes=classes, artifact_sha256=sha, timings=timings,
-        threshold=threshold, drift_reference=reference, params=trained.params,
-        vectorizer=trained.vectorizer_params, holdout=holdout,
+        metrics=metrics,
+        classes=classes,
+        artifact_sha256=sha,
+        timings=timings,
+        threshold=threshold,
+        drift_reference=reference,
+        params=trained.params,
+        vectorizer=trained.vectorizer_params,
+        holdout=holdout,
     )
 
 
@@ -176,14 +182,29 @@ class _Trained:
 
 
 def _train_configured(
-    job: FitJob, x_train: list[str], y_train: np.ndarray, positive: Any, progress: ProgressFn,
-    timings: dict[str, float], cache: FeatureCache | None = None,
+    job: FitJob,
+    x_train: list[str],
+    y_train: np.ndarray,
+    positive: Any,
+    progress: ProgressFn,
+    timings: dict[str, float],
+    cache: FeatureCache | None = None,
 ) -> _Trained:
     """The requested vectorizer and classifier (or the best of a grid search)."""
     progress(0.1, "vectorizing")
     mark = time.perf_counter()
-    key = json.dumps([job.dataset_path, job.extra_dataset_paths, job.max_rows, job.test_size,
-                      job.random_state, job.vectorizer], sort_keys=True, default=str)
+    key = json.dumps(
+        [
+            job.dataset_path,
+            job.extra_dataset_paths,
+            job.max_rows,
+            job.test_size,
+            job.random_state,
+            job.vectorizer,
+        ],
+        sort_keys=True,
+        default=str,
+    )
     if cache is not None and key in cache:
         vectorizer, features = cache[key]
     else:
@@ -203,7 +224,13 @@ def _train_configured(
         classifier.fit(features, y_train)
     else:
         classifier, search_summary = grid_search(
-            classifier, features, y_train, job.search, classes, positive, job.random_state,
+            classifier,
+            features,
+            y_train,
+            job.search,
+            classes,
+            positive,
+            job.random_state,
             job.joblib_backend,
         )
     threshold = None
@@ -215,16 +242,29 @@ def _train_configured(
 
 
 def _train_auto(
-    job: FitJob, x_train: list[str], y_train: np.ndarray, positive: Any, progress: ProgressFn,
+    job: FitJob,
+    x_train: list[str],
+    y_train: np.ndarray,
+    positive: Any,
+    progress: ProgressFn,
     timings: dict[str, float],
 ) -> _Trained:
     """`model_type: "auto"`: search kinds and features within the budget (see ml/auto.py)."""
     mark = time.perf_counter()
-    result = auto_fit(x_train, y_train, positive, job.random_state,
-                      float(job.params.get("budget_s", 300)), progress, job.joblib_backend)
+    result = auto_fit(
+        x_train,
+        y_train,
+        positive,
+        job.random_state,
+        float(job.params.get("budget_s", 300)),
+        progress,
+        job.joblib_backend,
+    )
     timings["searching"] = time.perf_counter() - mark
     return _Trained(
-        result.vectorizer, result.classifier, result.threshold,
+        result.vectorizer,
+        result.classifier,
+        result.threshold,
         params={**job.params, "chosen": result.chosen},
         vectorizer_params=result.vectorizer_params,
     )
@@ -241,7 +281,11 @@ def refuse_oversized_fit(job: FitJob, vectorizer: Any, n_classes: int) -> None:
 
 
 def evaluate_split(
-    pipeline: Any, texts: list[str], truth: np.ndarray, classes: list[Any], positive: Any,
+    pipeline: Any,
+    texts: list[str],
+    truth: np.ndarray,
+    classes: list[Any],
+    positive: Any,
     threshold: float | None,
 ) -> dict[str, Any]:
     """Metrics of `pipeline` on labelled texts, deciding binary labels by the threshold in use."""

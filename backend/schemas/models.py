@@ -63,8 +63,9 @@ class FitRequest(BaseModel):
         None, description="grid search over params; the best candidate becomes the model"
     )
     tune_threshold: bool = Field(
-        False, description="binary models: set the decision threshold that maximises F1 on "
-        "out-of-fold scores of the training split (model_type auto always does)"
+        False,
+        description="binary models: set the decision threshold that maximises F1 on "
+        "out-of-fold scores of the training split (model_type auto always does)",
     )
 
     @model_validator(mode="after")
@@ -74,8 +75,9 @@ class FitRequest(BaseModel):
             # A retrain of an auto model repeats the search: the earlier choice (params.chosen
             # and its vectorizer) is history, not a setting.
             if self.vectorizer and not self.params.get("chosen"):
-                raise ValueError("vectorizer: model_type auto chooses its own features; "
-                                 "leave vectorizer out")
+                raise ValueError(
+                    "vectorizer: model_type auto chooses its own features; leave vectorizer out"
+                )
             self.vectorizer = {}
             if self.search is not None:
                 raise ValueError("search: model_type auto runs its own search; leave search out")

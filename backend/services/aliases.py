@@ -18,7 +18,12 @@ class Aliases:
         if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models promote")
         previous = self.registry.alias_target(row.name, alias)
-        if previous not in (None, row.id) and not row.loaded and self.registry.row(previous).loaded:
+        if (
+            previous is not None
+            and previous != row.id
+            and not row.loaded
+            and self.registry.row(previous).loaded
+        ):
             self.loaded_set.load(row.id)  # the alias was serving: keep it serving through
         self.registry.set_alias(row.name, alias, row.id)
         return self.registry.get(row.id)

@@ -27,8 +27,14 @@ class _Pending:
 
 
 class MicroBatcher:
-    def __init__(self, compute: BatchFn, splitter: Callable[[Kind, Any, list[int]], list[Any]],
-                 *, max_size: int, max_wait_s: float) -> None:
+    def __init__(
+        self,
+        compute: BatchFn,
+        splitter: Callable[[Kind, Any, list[int]], list[Any]],
+        *,
+        max_size: int,
+        max_wait_s: float,
+    ) -> None:
         """`compute(kind, texts)` runs in a worker thread; `splitter` cuts its output by sizes."""
         self.compute = compute
         self.splitter = splitter
@@ -120,4 +126,3 @@ class MicroBatcher:
             return
         if not pending.future.done():
             pending.future.set_result(part)
-

@@ -82,8 +82,12 @@ def make_executor(settings: Settings) -> FitExecutor:
 
 
 def build_services(settings: Settings) -> Services:
-    for directory in (settings.data_dir, settings.artifacts_dir, settings.datasets_dir,
-                      settings.uploads_dir):
+    for directory in (
+        settings.data_dir,
+        settings.artifacts_dir,
+        settings.datasets_dir,
+        settings.uploads_dir,
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     upgrade_to_head(db, settings.data_dir)
@@ -97,11 +101,13 @@ def build_services(settings: Settings) -> Services:
     )
     executor = make_executor(settings)
     prediction_log = PredictionLog(
-        db, keep_texts=settings.log_prediction_texts,
+        db,
+        keep_texts=settings.log_prediction_texts,
         retention_days=settings.prediction_log_retention_days,
     )
     log_budget = PredictionLogBudget(
-        db, max_rows=settings.prediction_log_max_rows,
+        db,
+        max_rows=settings.prediction_log_max_rows,
         max_bytes=int(settings.prediction_log_max_mb * 1024 * 1024),
     )
     explanations = Explanations(settings, registry, inference)
@@ -111,22 +117,38 @@ def build_services(settings: Settings) -> Services:
     wakeup = Wakeup()
     training = ModelTraining(settings, registry, tasks, datasets, wakeup.ring)
     loaded_set = LoadedSet(settings, registry, inference)
-    retrain_files = RetrainFiles(db, settings.datasets_dir,
-                                 settings.data_dir / ".retrain-files.lock")
+    retrain_files = RetrainFiles(
+        db, settings.datasets_dir, settings.data_dir / ".retrain-files.lock"
+    )
     retraining = Retraining(training, loaded_set, registry, datasets, inference, retrain_files)
     runner = TaskRunner(
-        settings, tasks, registry, executor, owner, wakeup,
+        settings,
+        tasks,
+        registry,
+        executor,
+        owner,
+        wakeup,
         finishers={"retrain": retraining.decide},
         # Every few seconds: drop models another process unloaded; remove split files of
         # retrains that ended any other way than through the gate; trim the prediction log.
         on_tick=[loaded_set.sync, retrain_files.sweep, log_budget.enforce],
     )
     return Services(
-        settings=settings, db=db, datasets=datasets, registry=registry, tasks=tasks,
-        inference=inference, executor=executor, runner=runner, training=training,
+        settings=settings,
+        db=db,
+        datasets=datasets,
+        registry=registry,
+        tasks=tasks,
+        inference=inference,
+        executor=executor,
+        runner=runner,
+        training=training,
         loaded_set=loaded_set,
         predictions=Predictions(
-            settings, registry, inference, ServingTable(db, stamp, settings.serving_recheck_s),
+            settings,
+            registry,
+            inference,
+            ServingTable(db, stamp, settings.serving_recheck_s),
             prediction_log,
         ),
         evaluation=evaluation,
@@ -135,9 +157,13 @@ def build_services(settings: Settings) -> Services:
         removal=ModelRemoval(registry, tasks, inference, wakeup.ring),
         model_files=ModelFiles(settings, registry, inference),
         defaults=DefaultModels(settings, datasets, registry, inference),
-        prediction_log=prediction_log, retraining=retraining, owner=owner,
-        serving_signal=stamp, explanations=explanations,
-        thresholds=Thresholds(registry, explanations), log_budget=log_budget,
+        prediction_log=prediction_log,
+        retraining=retraining,
+        owner=owner,
+        serving_signal=stamp,
+        explanations=explanations,
+        thresholds=Thresholds(registry, explanations),
+        log_budget=log_budget,
         holdout_splits=HoldoutSplits(settings, registry, tasks, datasets, evaluation),
         drift=DriftService(db, registry, settings),
         feedback=FeedbackService(db, registry, prediction_log, datasets),

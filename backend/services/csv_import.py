@@ -163,16 +163,22 @@ def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> tuple[pd.
     for attempt in (encoding, "cp1251") if encoding == "utf-8" else (encoding,):
         try:
             frame = pd.read_csv(
-                path, sep=delimiter, encoding=attempt, dtype=str, keep_default_na=False,
-                na_filter=False, skip_blank_lines=True,
+                path,
+                sep=delimiter,
+                encoding=attempt,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=True,
             )
             _refuse_repeated_names(sample, delimiter)
             return frame, attempt
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
-            raise DatasetInvalid("the file has no header row; the first line must name the "
-                                 "columns") from None
+            raise DatasetInvalid(
+                "the file has no header row; the first line must name the columns"
+            ) from None
         except (pd.errors.ParserError, ValueError, csv.Error) as exc:
             message = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
             raise DatasetInvalid(f"the file is not a readable CSV: {message}") from None
@@ -181,13 +187,13 @@ def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> tuple[pd.
 
 def _refuse_repeated_names(sample: str, delimiter: str) -> None:
     """pandas renames a repeated column to `name.1`; which one was meant is a guess, so ask."""
-    header = [name.strip() for name in next(csv.reader(io.StringIO(sample), delimiter=delimiter),
-                                             [])]
+    header = [
+        name.strip() for name in next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    ]
     repeated = sorted(name for name, n in Counter(header).items() if name and n > 1)
     if repeated:
         raise DatasetInvalid(
-            f"column names repeat in the header: {repeated[:20]}; give every column a "
-            "unique name"
+            f"column names repeat in the header: {repeated[:20]}; give every column a unique name"
         )
 
 

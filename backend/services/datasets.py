@@ -43,10 +43,19 @@ class DatasetService:
         label_names: str | None = None,
     ) -> DatasetInfo:
         """Stream `upload` to a temp file, import it, store it; nothing is listed half-done."""
-        refuse_nul_fields(name=name, text_column=text_column, label_column=label_column,
-                          positive_label=positive_label, label_names=label_names)
-        with FileClaim() as claim, claim.temp_file(self.settings.uploads_dir, ".upload") as (
-            fd, tmp_path,
+        refuse_nul_fields(
+            name=name,
+            text_column=text_column,
+            label_column=label_column,
+            positive_label=positive_label,
+            label_names=label_names,
+        )
+        with (
+            FileClaim() as claim,
+            claim.temp_file(self.settings.uploads_dir, ".upload") as (
+                fd,
+                tmp_path,
+            ),
         ):
             sha = self._copy_limited(upload, fd)
             table = import_csv(
@@ -87,7 +96,12 @@ class DatasetService:
             return self._store(dataset_id, name, import_csv(path), sha, claim, label_names)
 
     def _store(
-        self, dataset_id: str, name: str, table: ImportedTable, sha: str, claim: FileClaim,
+        self,
+        dataset_id: str,
+        name: str,
+        table: ImportedTable,
+        sha: str,
+        claim: FileClaim,
         label_names: dict[str, str] | None = None,
     ) -> DatasetInfo:
         """Write the dataset file, then its row; the claim keeps start-up cleanup in another
@@ -156,8 +170,9 @@ class DatasetService:
         self.path(row).unlink(missing_ok=True)
 
 
-def write_frame_atomically(frame: pd.DataFrame, target: Path,
-                           claim: FileClaim | None = None) -> None:
+def write_frame_atomically(
+    frame: pd.DataFrame, target: Path, claim: FileClaim | None = None
+) -> None:
     """Write `frame` as CSV atomically; with a claim, it stays locked until the claim ends."""
     opened = claim.atomic_file if claim is not None else atomic_file
     with opened(target, "w", encoding="utf-8", newline="") as handle:

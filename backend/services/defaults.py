@@ -43,8 +43,13 @@ def defaults_lock_path(settings: Settings) -> Path:
 # Word 1-2-grams and char_wb 2-4-grams, each capped at 100k features: on toxic_en_wiki.csv this
 # beats word n-grams alone (see README, "Default models") and trains in seconds.
 DEFAULT_VECTORIZER = {
-    "type": "union", "ngram_range": [1, 2], "min_df": 2, "max_features": 100_000,
-    "sublinear_tf": True, "char_ngram_range": [2, 4], "char_min_df": 2,
+    "type": "union",
+    "ngram_range": [1, 2],
+    "min_df": 2,
+    "max_features": 100_000,
+    "sublinear_tf": True,
+    "char_ngram_range": [2, 4],
+    "char_min_df": 2,
     "char_max_features": 100_000,
 }
 
@@ -66,7 +71,10 @@ DEFAULT_SPECS = (
 
 class DefaultModels:
     def __init__(
-        self, settings: Settings, datasets: DatasetService, registry: ModelRegistry,
+        self,
+        settings: Settings,
+        datasets: DatasetService,
+        registry: ModelRegistry,
         inference: InferenceSpace,
     ) -> None:
         self.settings = settings
@@ -93,8 +101,9 @@ class DefaultModels:
             try:
                 self.datasets.row(dataset_id)
             except DatasetNotFound:
-                self.datasets.import_file(path, dataset_id=dataset_id, name=name,
-                                          label_names=TOXIC_LABEL_NAMES)
+                self.datasets.import_file(
+                    path, dataset_id=dataset_id, name=name, label_names=TOXIC_LABEL_NAMES
+                )
         return self.datasets.row(WIKI_DATASET_ID)
 
     def _usable(self, spec: DefaultSpec) -> bool:
@@ -105,11 +114,13 @@ class DefaultModels:
         if row.status != "trained" or row.drift_reference is None:
             return False  # made before drift monitoring: retrain it to get its profile
         if (row.dataset_id, row.params, row.vectorizer) != (
-            WIKI_DATASET_ID, validate_params(spec.model_type, spec.params),
+            WIKI_DATASET_ID,
+            validate_params(spec.model_type, spec.params),
             validate_vectorizer(DEFAULT_VECTORIZER),
         ):
-            log.info("default model %s was made with other data or settings; retraining",
-                     spec.model_id)
+            log.info(
+                "default model %s was made with other data or settings; retraining", spec.model_id
+            )
             return False
         try:
             self.inference.get(row)
@@ -122,10 +133,15 @@ class DefaultModels:
         vectorizer = validate_vectorizer(DEFAULT_VECTORIZER)
         jobs = [
             FitJob(
-                task_id=f"defaults-{spec.model_id}", model_id=spec.model_id,
-                dataset_path=str(self.datasets.path(dataset)), label_kind=dataset.label_kind,
-                model_type=spec.model_type, params=validate_params(spec.model_type, spec.params),
-                vectorizer=vectorizer, test_size=0.2, random_state=42,
+                task_id=f"defaults-{spec.model_id}",
+                model_id=spec.model_id,
+                dataset_path=str(self.datasets.path(dataset)),
+                label_kind=dataset.label_kind,
+                model_type=spec.model_type,
+                params=validate_params(spec.model_type, spec.params),
+                vectorizer=vectorizer,
+                test_size=0.2,
+                random_state=42,
                 artifact_path=str(self.settings.artifacts_dir / f"{spec.model_id}.skops"),
                 max_rows=self.settings.default_models_rows,
             )
@@ -139,12 +155,24 @@ class DefaultModels:
         for spec, job, outcome in zip(specs, jobs, outcomes, strict=True):
             self.registry.delete(spec.model_id)
             self.registry.create(
-                model_id=spec.model_id, name=spec.model_id, model_type=spec.model_type,
-                params=job.params, vectorizer=job.vectorizer, test_size=job.test_size,
-                random_state=job.random_state, status="trained", loaded=True, is_default=True,
-                metrics=outcome.metrics, classes=outcome.classes, dataset_id=dataset.id,
-                label_names=dataset.label_names, artifact_sha256=outcome.artifact_sha256,
-                sklearn_version=outcome.sklearn_version, python_version=outcome.python_version,
-                threshold=outcome.threshold, holdout_curve=outcome.holdout,
+                model_id=spec.model_id,
+                name=spec.model_id,
+                model_type=spec.model_type,
+                params=job.params,
+                vectorizer=job.vectorizer,
+                test_size=job.test_size,
+                random_state=job.random_state,
+                status="trained",
+                loaded=True,
+                is_default=True,
+                metrics=outcome.metrics,
+                classes=outcome.classes,
+                dataset_id=dataset.id,
+                label_names=dataset.label_names,
+                artifact_sha256=outcome.artifact_sha256,
+                sklearn_version=outcome.sklearn_version,
+                python_version=outcome.python_version,
+                threshold=outcome.threshold,
+                holdout_curve=outcome.holdout,
                 drift_reference=outcome.drift_reference,
             )

@@ -32,13 +32,21 @@ class Evaluation:
         dataset = self.datasets.row(dataset_id)
         frame = self.datasets.frame(dataset)
         return self.evaluate_rows(
-            row, frame["text"].tolist(), frame["label"].to_numpy(), dataset_id,
+            row,
+            frame["text"].tolist(),
+            frame["label"].to_numpy(),
+            dataset_id,
             self.datasets.positive_label(dataset),
         )
 
     def evaluate_rows(
-        self, row: ModelRow, texts: list[str], truth: np.ndarray, dataset_id: str | None,
-        positive_label: Any = None, split: str = "dataset",
+        self,
+        row: ModelRow,
+        texts: list[str],
+        truth: np.ndarray,
+        dataset_id: str | None,
+        positive_label: Any = None,
+        split: str = "dataset",
     ) -> EvaluateResponse:
         """Metrics, curves and confusion matrix of `row` on labelled texts."""
         pipeline = self.inference.pipeline_for(row)
@@ -55,10 +63,10 @@ class Evaluation:
         return EvaluateResponse(
             model_id=row.id,
             dataset_id=dataset_id,
-            split=split,  # type: ignore[arg-type]
+            split=split,
             classes=classes,
             metrics=compute_metrics(truth, predictions, scores, classes, positive, threshold=cut),
-            roc=roc_points(truth, scores, classes, positive),  # type: ignore[arg-type]
-            pr=pr_points(truth, scores, classes, positive) if binary else None,  # type: ignore[arg-type]
+            roc=roc_points(truth, scores, classes, positive),
+            pr=pr_points(truth, scores, classes, positive) if binary else None,
             confusion_matrix=confusion(truth, predictions, classes),
         )

@@ -201,7 +201,7 @@ class FeedbackService:
             raise Conflict(f"model {model.id} has no feedback yet; POST /api/v1/feedback first")
         latest: dict[str, tuple[str, Any]] = {}
         for sha, text, label in rows:  # newest first: the first label of a text wins
-            latest.setdefault(sha, (text, label))
+            latest.setdefault(str(sha), (str(text), label))
         frame = pd.DataFrame(list(latest.values()), columns=["text", "label"])
         if frame["label"].astype(str).nunique() < 2:
             raise Conflict(
@@ -240,5 +240,5 @@ def _known_label(model: ModelRow, label: Any) -> Any:
 def _answer(prediction: Any) -> Any:
     """The model's label in a log item: predict logs it, predict_scores logs the scores."""
     if isinstance(prediction, dict):
-        return max(prediction, key=prediction.get) if prediction else None
+        return max(prediction, key=lambda label: prediction[label]) if prediction else None
     return prediction

@@ -52,7 +52,7 @@ class FitExecutor(Protocol):
 
 def _pid_alive(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 
@@ -110,7 +110,10 @@ class LocalFitExecutor:
         future.add_done_callback(lambda f: self._ended(job.task_id, pool, f, on_ended))
 
     def _ended(
-        self, task_id: str, pool: ProcessPoolExecutor, future: Future[FitOutcome],
+        self,
+        task_id: str,
+        pool: ProcessPoolExecutor,
+        future: Future[FitOutcome],
         on_ended: OnEnded,
     ) -> None:
         # Runs in the pool's manager thread, right when the future settles: a bystander's
@@ -129,8 +132,13 @@ class LocalFitExecutor:
                 self._stopping.discard(task_id)
 
     def _report_end(
-        self, task_id: str, pool: ProcessPoolExecutor, future: Future[FitOutcome],
-        on_ended: OnEnded, pid: int | None, stopping: bool,
+        self,
+        task_id: str,
+        pool: ProcessPoolExecutor,
+        future: Future[FitOutcome],
+        on_ended: OnEnded,
+        pid: int | None,
+        stopping: bool,
     ) -> None:
         if future.cancelled():
             on_ended(FitEnded(task_id, cancelled=True))
@@ -142,8 +150,15 @@ class LocalFitExecutor:
         if isinstance(error, BrokenProcessPool):
             self._replace_pool(pool)
             bystander = not stopping and pid is not None and _pid_alive(pid)
-            on_ended(FitEnded(task_id, error=error, cancelled=stopping,
-                              worker_died=not bystander and not stopping, bystander=bystander))
+            on_ended(
+                FitEnded(
+                    task_id,
+                    error=error,
+                    cancelled=stopping,
+                    worker_died=not bystander and not stopping,
+                    bystander=bystander,
+                )
+            )
             return
         on_ended(FitEnded(task_id, error=error, cancelled=stopping))
 

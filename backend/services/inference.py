@@ -27,20 +27,26 @@ from backend.services.batching import MicroBatcher
 class LoadedModel:
     """A pipeline ready to serve, with the micro-batcher its predictions go through."""
 
-    def __init__(self, model_id: str, pipeline: Any, classes: list[Any], sha256: str | None,
-                 batching: tuple[int, float] = (512, 0.0)) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        pipeline: Any,
+        classes: list[Any],
+        sha256: str | None,
+        batching: tuple[int, float] = (512, 0.0),
+    ) -> None:
         self.model_id = model_id
         self.pipeline = pipeline
         self.classes = classes
         self.sha256 = sha256
-        self.score_kind = "probability" if hasattr(pipeline, "predict_proba") else (
-            "decision_function")
+        self.score_kind = (
+            "probability" if hasattr(pipeline, "predict_proba") else ("decision_function")
+        )
         self.oov = OovMeter(pipeline)
         # (threshold, positive column) of a binary model with a stored threshold, else None.
         self.cut: tuple[float, int] | None = None
         max_size, max_wait_s = batching
-        self.batcher = MicroBatcher(self._compute, _split, max_size=max_size,
-                                    max_wait_s=max_wait_s)
+        self.batcher = MicroBatcher(self._compute, _split, max_size=max_size, max_wait_s=max_wait_s)
 
     def _compute(self, kind: str, texts: list[str]) -> Any:
         # numpy output here; rows are cut per caller before any conversion to Python lists.
@@ -77,8 +83,13 @@ def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:
     bounds = np.cumsum(sizes)[:-1]
     if isinstance(output, tuple):
         labels, scores = output
-        return list(zip((part.tolist() for part in np.split(labels, bounds)),
-                        np.split(scores, bounds), strict=True))
+        return list(
+            zip(
+                (part.tolist() for part in np.split(labels, bounds)),
+                np.split(scores, bounds),
+                strict=True,
+            )
+        )
     return [part.tolist() for part in np.split(output, bounds)]
 
 
@@ -108,8 +119,9 @@ class InferenceSpace:
                 pipeline = load_pipeline(self.artifact_path(row), row.artifact_sha256)
             except ArtifactError as exc:
                 raise ModelNotTrained(f"model {row.id} cannot be loaded: {exc}") from None
-            loaded = LoadedModel(row.id, pipeline, list(row.classes or []), row.artifact_sha256,
-                                 self.batching)
+            loaded = LoadedModel(
+                row.id, pipeline, list(row.classes or []), row.artifact_sha256, self.batching
+            )
             loaded.follow(row)
             self._models[row.id] = loaded
             # A TF-IDF vocabulary is ~10^5 long-lived objects; left in the collected

@@ -12,8 +12,9 @@ rows without a claim.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ def dataset_files_in_use(db: Database) -> set[str]:
     """Names in DATA_DIR/datasets that a dataset row or a live task's input vouches for."""
     with db.session() as session:
         names = set(session.scalars(select(DatasetRow.path)))
-        requests = session.scalars(select(TaskRow.request).where(TaskRow.status.in_(LIVE_TASK)))
+        requests: Iterable[dict[str, Any]] = session.scalars(
+            select(TaskRow.request).where(TaskRow.status.in_(LIVE_TASK))
+        )
         for request in requests:
             names.update(Path(p).name for p in _task_inputs(request))
     return names
@@ -77,6 +80,11 @@ def model_files_in_use(db: Database) -> set[str]:
     return {artifact or f"{model_id}.skops" for model_id, _status, artifact in rows}
 
 
+def _unused(in_use: Callable[[], set[str]], name: str) -> bool:
+    """Re-read under the file's lock: a writer may have committed its row meanwhile."""
+    return name not in in_use()
+
+
 def _remove_unvouched(directory: Path, in_use: Callable[[], set[str]], what: str) -> list[str]:
     known = in_use()
     removed = []
@@ -87,7 +95,7 @@ def _remove_unvouched(directory: Path, in_use: Callable[[], set[str]], what: str
             continue  # RetrainFiles.sweep owns these, under its own lock
         else:
             unvouched = path.name not in known
-        if unvouched and remove_unless_claimed(path, lambda p=path: p.name not in in_use()):
+        if unvouched and remove_unless_claimed(path, functools.partial(_unused, in_use, path.name)):
             removed.append(path.name)
     if removed:
         log.info(

@@ -80,7 +80,8 @@ class PredictionLogBudget:
                     cut = by_size if cut is None else max(cut, by_size)
             if cut is None:
                 return 0
-            deleted = int(session.execute(delete(table).where(table.id <= cut)).rowcount or 0)
+            result = session.execute(delete(table).where(table.id <= cut))
+            deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE answers a CursorResult
             rows, size = session.execute(
                 select(func.count(), func.coalesce(func.sum(table.size_bytes), 0))
             ).one()

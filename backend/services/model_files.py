@@ -60,9 +60,15 @@ class ModelFiles:
             sha = save_pipeline(pipeline, artifact, claim)
             try:
                 self.registry.create(
-                    model_id=model_id, name=name, model_type=summary.model_type,
-                    params=summary.params, vectorizer=summary.vectorizer, status="trained",
-                    classes=summary.classes, artifact_path=artifact.name, artifact_sha256=sha,
+                    model_id=model_id,
+                    name=name,
+                    model_type=summary.model_type,
+                    params=summary.params,
+                    vectorizer=summary.vectorizer,
+                    status="trained",
+                    classes=summary.classes,
+                    artifact_path=artifact.name,
+                    artifact_sha256=sha,
                 )
             except BaseException:
                 artifact.unlink(missing_ok=True)

@@ -59,20 +59,36 @@ class PredictionLog:
         self._thread.start()
 
     def record(
-        self, *, model_id: str, endpoint: str, texts: list[str], outputs: list[Any],
-        latency_ms: float, role: str | None, scores: Any = None,
+        self,
+        *,
+        model_id: str,
+        endpoint: str,
+        texts: list[str],
+        outputs: list[Any],
+        latency_ms: float,
+        role: str | None,
+        scores: Any = None,
         features: FeatureFn | None = None,
     ) -> list[str]:
         """Queue one call's record and return its prediction ids; cheap enough for the request
         path. `features(texts, scores)` (drift features) runs later, in the writer thread."""
         call_id = "pred_" + secrets.token_hex(8)
         self._unwritten.add(call_id)
-        self._pending.put({
-            "created_at": time.time(), "model_id": model_id, "endpoint": endpoint,
-            "n_texts": len(texts), "latency_ms": latency_ms, "role": role,
-            "texts": texts, "outputs": outputs, "call_id": call_id,
-            "scores": scores, "features": features,
-        })
+        self._pending.put(
+            {
+                "created_at": time.time(),
+                "model_id": model_id,
+                "endpoint": endpoint,
+                "n_texts": len(texts),
+                "latency_ms": latency_ms,
+                "role": role,
+                "texts": texts,
+                "outputs": outputs,
+                "call_id": call_id,
+                "scores": scores,
+                "features": features,
+            }
+        )
         return [f"{call_id}_{i}" for i in range(len(texts))]
 
     def _features(self, entry: dict[str, Any]) -> bytes | None:
@@ -140,7 +156,8 @@ class PredictionLog:
             if packed is not None:  # grouped per model: one features row per batch
                 width = len(packed) // (4 * max(1, entry["n_texts"]))
                 features.setdefault((entry["model_id"], width), []).append(
-                    (entry["created_at"], entry["n_texts"], packed))
+                    (entry["created_at"], entry["n_texts"], packed)
+                )
             entry["items"] = self._items(entry)
             entry["size_bytes"] = row_size(entry["items"])
             entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
@@ -237,5 +254,10 @@ def _feature_rows(groups: dict[tuple[str, int], list[Any]]) -> list[dict[str, An
 
 def _features_row(model_id: str, width: int, run: list[Any]) -> dict[str, Any]:
     first = datetime.fromtimestamp(run[0][0], UTC).replace(tzinfo=None)
-    return {"model_id": model_id, "created_at": first, "n": sum(call[1] for call in run),
-            "width": width, "features": b"".join(call[2] for call in run)}
+    return {
+        "model_id": model_id,
+        "created_at": first,
+        "n": sum(call[1] for call in run),
+        "width": width,
+        "features": b"".join(call[2] for call in run),
+    }

@@ -53,8 +53,12 @@ class Predictions:
         started = time.perf_counter()
         if self.serving.is_stale():
             await asyncio.to_thread(self.serving.refresh)
-        row = self.serving.lookup(model_ref) or await asyncio.to_thread(self._loaded_row, model_ref)
-        model = self.inference.cached(row) or await asyncio.to_thread(self.inference.get, row)
+        row = self.serving.lookup(model_ref)
+        if row is None:
+            row = await asyncio.to_thread(self._loaded_row, model_ref)
+        model = self.inference.cached(row)
+        if model is None:
+            model = await asyncio.to_thread(self.inference.get, row)
         cells = len(texts) * len(model.classes)
         if kind == "scores" and cells > self.settings.max_predict_scores:
             raise PayloadTooLarge(
@@ -67,16 +71,31 @@ class Predictions:
         if kind == "predict":
             predictions, scores = output
             ids = self.prediction_log.record(
-                model_id=model.model_id, endpoint="predict", texts=texts, outputs=predictions,
-                latency_ms=latency_ms, role=role, scores=scores, features=model.live_features,
+                model_id=model.model_id,
+                endpoint="predict",
+                texts=texts,
+                outputs=predictions,
+                latency_ms=latency_ms,
+                role=role,
+                scores=scores,
+                features=model.live_features,
             )
-            return {"model_id": model.model_id, "predictions": predictions,
-                    "prediction_ids": ids}
+            return {"model_id": model.model_id, "predictions": predictions, "prediction_ids": ids}
         labels = [str(c) for c in model.classes]
         ids = self.prediction_log.record(
-            model_id=model.model_id, endpoint="predict_scores", texts=texts,
+            model_id=model.model_id,
+            endpoint="predict_scores",
+            texts=texts,
             outputs=[dict(zip(labels, scores, strict=True)) for scores in output],
-            latency_ms=latency_ms, role=role, scores=output, features=model.live_features,
+            latency_ms=latency_ms,
+            role=role,
+            scores=output,
+            features=model.live_features,
         )
-        return {"model_id": model.model_id, "classes": model.classes,
-                "score_kind": model.score_kind, "scores": output, "prediction_ids": ids}
+        return {
+            "model_id": model.model_id,
+            "classes": model.classes,
+            "score_kind": model.score_kind,
+            "scores": output,
+            "prediction_ids": ids,
+        }

@@ -47,8 +47,11 @@ class RayFitExecutor:
     def __init__(self, settings: Settings) -> None:
         self.workers = settings.fit_workers
         ray.init(
-            address=settings.ray_address or None, ignore_reinit_error=True,
-            include_dashboard=False, log_to_driver=False, configure_logging=False,
+            address=settings.ray_address or None,
+            ignore_reinit_error=True,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
         )
         self._board = ProgressBoard.remote()  # type: ignore[attr-defined]
         self._lock = threading.Lock()
@@ -65,7 +68,9 @@ class RayFitExecutor:
         with self._lock:
             self._refs[job.task_id] = ref
         threading.Thread(
-            target=self._wait, args=(job.task_id, ref, on_ended), daemon=True,
+            target=self._wait,
+            args=(job.task_id, ref, on_ended),
+            daemon=True,
             name=f"ray-fit-{job.task_id}",
         ).start()
 

@@ -21,8 +21,7 @@ LOADED_SET_LOCK_KEY = 0x746F78_6C6F6164  # "tox" "load"
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, on_serving_change: Callable[[], None] = lambda: None
-                 ) -> None:
+    def __init__(self, db: Database, on_serving_change: Callable[[], None] = lambda: None) -> None:
         self.db = db
         # Called after any change to what is served (loaded set, aliases, removals).
         self.on_serving_change = on_serving_change
@@ -76,9 +75,12 @@ class ModelRegistry:
 
     def count_loaded(self) -> int:
         with self.db.session() as session:
-            return int(session.scalar(
-                select(func.count()).select_from(ModelRow).where(ModelRow.loaded.is_(True))
-            ) or 0)
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(ModelRow).where(ModelRow.loaded.is_(True))
+                )
+                or 0
+            )
 
     def next_version(self, name: str) -> int:
         with self.db.session() as session:
@@ -106,15 +108,26 @@ class ModelRegistry:
         succeeds.
         """
         model_id = model_id or new_id("mdl")
-        columns = {"loaded": False, "is_default": False, "metrics": {}, "classes": [],
-                   "dataset_id": None, **columns}
+        columns = {
+            "loaded": False,
+            "is_default": False,
+            "metrics": {},
+            "classes": [],
+            "dataset_id": None,
+            **columns,
+        }
         columns.setdefault("artifact_path", f"{model_id}.skops" if status == "trained" else None)
         for _attempt in range(5):  # two models of one name at once race for the version
             try:
-                return self.add(ModelRow(
-                    id=model_id, name=name, version=self.next_version(name), status=status,
-                    **columns,
-                ))
+                return self.add(
+                    ModelRow(
+                        id=model_id,
+                        name=name,
+                        version=self.next_version(name),
+                        status=status,
+                        **columns,
+                    )
+                )
             except IntegrityError:
                 continue
         raise BadRequest(f"could not allocate a version for {name!r}; try again")
@@ -133,22 +146,24 @@ class ModelRegistry:
         """
         others = aliased(ModelRow)
         loaded_count = (
-            select(func.count()).select_from(others).where(others.loaded.is_(True))
+            select(func.count())
+            .select_from(others)
+            .where(others.loaded.is_(True))
             .scalar_subquery()
         )
         with self.db.session() as session:
             if not self.db.is_sqlite:
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                {"key": LOADED_SET_LOCK_KEY})
+                session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOADED_SET_LOCK_KEY}
+                )
             claimed = session.execute(
                 update(ModelRow)
-                .where(ModelRow.id == model_id, ModelRow.loaded.is_(False),
-                       loaded_count < limit)
+                .where(ModelRow.id == model_id, ModelRow.loaded.is_(False), loaded_count < limit)
                 .values(loaded=True)
-            ).rowcount
-            loaded = claimed or bool(session.scalar(
-                select(ModelRow.loaded).where(ModelRow.id == model_id)
-            ))
+            ).rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult
+            loaded = claimed or bool(
+                session.scalar(select(ModelRow.loaded).where(ModelRow.id == model_id))
+            )
         if claimed:
             self.on_serving_change()
         return loaded
@@ -167,9 +182,10 @@ class ModelRegistry:
         """Point `name@alias` at `model_id` in one transaction: it always resolves."""
         with self.db.session() as session:
             updated = session.execute(
-                update(AliasRow).where(AliasRow.name == name, AliasRow.alias == alias)
+                update(AliasRow)
+                .where(AliasRow.name == name, AliasRow.alias == alias)
                 .values(model_id=model_id)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult
             if not updated:
                 session.add(AliasRow(name=name, alias=alias, model_id=model_id))
         self.on_serving_change()
@@ -192,11 +208,23 @@ def to_info(row: ModelRow, aliases: list[str]) -> ModelInfo:
     if row.threshold is not None and len(row.classes or []) == 2:
         metrics["threshold"] = row.threshold  # the stored cut is the one predict uses
     return ModelInfo(
-        id=row.id, name=row.name, version=row.version, model_type=row.model_type,
-        params=row.params, vectorizer=row.vectorizer, status=row.status,  # type: ignore[arg-type]
-        loaded=row.loaded, is_default=row.is_default, aliases=aliases, metrics=metrics,
-        classes=row.classes or [], dataset_id=row.dataset_id, label_names=row.label_names,
+        id=row.id,
+        name=row.name,
+        version=row.version,
+        model_type=row.model_type,
+        params=row.params,
+        vectorizer=row.vectorizer,
+        status=row.status,
+        loaded=row.loaded,
+        is_default=row.is_default,
+        aliases=aliases,
+        metrics=metrics,
+        classes=row.classes or [],
+        dataset_id=row.dataset_id,
+        label_names=row.label_names,
         error=row.error,
-        sklearn_version=row.sklearn_version, python_version=row.python_version,
-        warnings=warnings, created_at=row.created_at,
+        sklearn_version=row.sklearn_version,
+        python_version=row.python_version,
+        warnings=warnings,
+        created_at=row.created_at,
     )

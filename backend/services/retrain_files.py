@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -66,7 +67,7 @@ class RetrainFiles:
 
     def _active_paths(self) -> set[str]:
         with self.db.session() as session:
-            requests = session.scalars(
+            requests: Iterable[dict[str, Any] | None] = session.scalars(
                 select(TaskRow.request).where(TaskRow.kind == "retrain", TaskRow.status.in_(ACTIVE))
             ).all()
         names: set[str] = set()

@@ -36,9 +36,15 @@ class Retraining:
     """`start` queues a `retrain` task; `decide` is the task runner's finisher for that kind,
     and `files.sweep` one of its tick hooks (split files of retrains that ended otherwise)."""
 
-    def __init__(self, training: ModelTraining, loaded_set: LoadedSet, registry: ModelRegistry,
-                 datasets: DatasetService, inference: InferenceSpace, files: RetrainFiles
-                 ) -> None:
+    def __init__(
+        self,
+        training: ModelTraining,
+        loaded_set: LoadedSet,
+        registry: ModelRegistry,
+        datasets: DatasetService,
+        inference: InferenceSpace,
+        files: RetrainFiles,
+    ) -> None:
         self.training = training
         self.loaded_set = loaded_set
         self.registry = registry
@@ -78,34 +84,53 @@ class Retraining:
                 old = self.datasets.row(champion.dataset_id)
                 paths.insert(0, str(self.datasets.path(old)))
             except Exception:
-                log.warning("the champion's dataset %s is gone; retraining on new data only",
-                            champion.dataset_id)
+                log.warning(
+                    "the champion's dataset %s is gone; retraining on new data only",
+                    champion.dataset_id,
+                )
         with self.files.writing(train_path, holdout_path):
-            write_frame_atomically(pd.DataFrame({"text": train_texts, "label": train_labels}),
-                                   train_path)
+            write_frame_atomically(
+                pd.DataFrame({"text": train_texts, "label": train_labels}), train_path
+            )
             write_frame_atomically(
                 pd.DataFrame({"text": holdout_texts, "label": holdout_labels}), holdout_path
             )
-            return self._submit(request, fit_request, paths, new_data, champion.id,
-                                train_path, holdout_path)
+            return self._submit(
+                request, fit_request, paths, new_data, champion.id, train_path, holdout_path
+            )
 
-    def _submit(self, request: RetrainRequest, fit_request: FitRequest, paths: list[str],
-                new_data: Any, champion_id: str, train_path: Path, holdout_path: Path
-                ) -> FitAccepted:
+    def _submit(
+        self,
+        request: RetrainRequest,
+        fit_request: FitRequest,
+        paths: list[str],
+        new_data: Any,
+        champion_id: str,
+        train_path: Path,
+        holdout_path: Path,
+    ) -> FitAccepted:
         return self.training.submit(
-            fit_request, paths, new_data.label_kind, self.datasets.positive_label(new_data),
+            fit_request,
+            paths,
+            new_data.label_kind,
+            self.datasets.positive_label(new_data),
             kind="retrain",
             retrain={
-                "name": request.name, "alias": request.alias, "champion_id": champion_id,
-                "metric": request.metric, "min_improvement": request.min_improvement,
-                "holdout_path": str(holdout_path), "train_path": str(train_path),
+                "name": request.name,
+                "alias": request.alias,
+                "champion_id": champion_id,
+                "metric": request.metric,
+                "min_improvement": request.min_improvement,
+                "holdout_path": str(holdout_path),
+                "train_path": str(train_path),
                 "label_kind": new_data.label_kind,
                 "positive_label": self.datasets.positive_label(new_data),
             },
         )
 
-    def decide(self, challenger_id: str, task_request: dict[str, Any],
-               _metrics: dict[str, Any]) -> dict[str, Any]:
+    def decide(
+        self, challenger_id: str, task_request: dict[str, Any], _metrics: dict[str, Any]
+    ) -> dict[str, Any]:
         """Score champion and challenger on the held-out new data; move the alias or not."""
         spec = task_request["retrain"]
         holdout = read_dataset(spec["holdout_path"], spec["label_kind"])
@@ -129,16 +154,28 @@ class Retraining:
                     notes.append(f"challenger not loaded: {exc.detail}")
             self.registry.set_alias(spec["name"], spec["alias"], challenger.id)
         remove(spec["holdout_path"], spec["train_path"])
-        log.info("retrain of %s: %s %.4f vs %.4f → %s", spec["name"], metric, challenger_score,
-                 champion_score, "promoted" if promoted else "kept")
+        log.info(
+            "retrain of %s: %s %.4f vs %.4f → %s",
+            spec["name"],
+            metric,
+            challenger_score,
+            champion_score,
+            "promoted" if promoted else "kept",
+        )
         return {
             "decision": "promoted" if promoted else "kept",
             "metric": metric,
             "min_improvement": spec["min_improvement"],
-            "champion": {"model_id": champion.id, "score": champion_score,
-                         "metrics": scores["champion"]},
-            "challenger": {"model_id": challenger.id, "score": challenger_score,
-                           "metrics": scores["challenger"]},
+            "champion": {
+                "model_id": champion.id,
+                "score": champion_score,
+                "metrics": scores["champion"],
+            },
+            "challenger": {
+                "model_id": challenger.id,
+                "score": challenger_score,
+                "metrics": scores["challenger"],
+            },
             "holdout_rows": len(holdout),
             "alias": f"{spec['name']}@{spec['alias']}",
             "notes": notes,
@@ -150,8 +187,13 @@ class Retraining:
         classes = list(row.classes or np.asarray(pipeline.classes_).tolist())
         _kind, scores = score_matrix(pipeline, texts)
         positive = positive_class(classes, spec.get("positive_label"))
-        return compute_metrics(holdout["label"].to_numpy(), np.asarray(pipeline.predict(texts)),
-                               scores, classes, positive)
+        return compute_metrics(
+            holdout["label"].to_numpy(),
+            np.asarray(pipeline.predict(texts)),
+            scores,
+            classes,
+            positive,
+        )
 
 
 def challenger_request(champion: Any, request: RetrainRequest) -> FitRequest:
@@ -167,12 +209,16 @@ def challenger_request(champion: Any, request: RetrainRequest) -> FitRequest:
         )
     known = PARAMS_BY_TYPE[champion.model_type].model_fields
     params = {k: v for k, v in (champion.params or {}).items() if k in known}
-    vectorizer = {k: v for k, v in (champion.vectorizer or {}).items()
-                  if k in VectorizerParams.model_fields}
+    vectorizer = {
+        k: v for k, v in (champion.vectorizer or {}).items() if k in VectorizerParams.model_fields
+    }
     try:
         return FitRequest(
-            name=request.name, dataset_id=request.dataset_id,
-            model_type=champion.model_type, params=params, vectorizer=vectorizer,
+            name=request.name,
+            dataset_id=request.dataset_id,
+            model_type=champion.model_type,
+            params=params,
+            vectorizer=vectorizer,
             test_size=champion.test_size if champion.test_size is not None else 0.2,
             random_state=champion.random_state if champion.random_state is not None else 42,
         )

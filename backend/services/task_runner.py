@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.ml.training import FitJob
+from backend.schemas.tasks import TaskStatus
 from backend.services.fit_executor import FitEnded, FitExecutor
 from backend.services.registry import ModelRegistry
 from backend.services.tasks import TaskStore
@@ -63,9 +64,16 @@ class TaskRunner:
     REAP_EVERY_S = 5.0
 
     def __init__(
-        self, settings: Settings, tasks: TaskStore, registry: ModelRegistry,
-        executor: FitExecutor, owner: str, wakeup: Wakeup, *,
-        finishers: dict[str, Finisher], on_tick: list[Callable[[], None]],
+        self,
+        settings: Settings,
+        tasks: TaskStore,
+        registry: ModelRegistry,
+        executor: FitExecutor,
+        owner: str,
+        wakeup: Wakeup,
+        *,
+        finishers: dict[str, Finisher],
+        on_tick: list[Callable[[], object]],
     ) -> None:
         """`finishers` run after a fit of their task kind succeeds; `on_tick` every few
         seconds (e.g. to drop cached models that another process unloaded)."""
@@ -156,8 +164,11 @@ class TaskRunner:
                 self._record_end(ended)
             except Exception as exc:  # the end is dequeued: record it or the task runs forever
                 log.exception("recording the end of task %s failed", ended.task_id)
-                self.tasks.finish(ended.task_id, "failed",
-                                  error=f"recording the fit's end failed: {type(exc).__name__}")
+                self.tasks.finish(
+                    ended.task_id,
+                    "failed",
+                    error=f"recording the fit's end failed: {type(exc).__name__}",
+                )
 
     def _on_ended(self, ended: FitEnded) -> None:
         self._ended.put(ended)
@@ -183,13 +194,20 @@ class TaskRunner:
                 best = outcome.metrics["search"]["best_params"]
                 self.registry.update(model_id, params={**job.params, **best})
             if outcome.params is not None:  # the fit chose its own configuration (auto)
-                self.registry.update(model_id, params=outcome.params,
-                                     vectorizer=outcome.vectorizer or job.vectorizer)
+                self.registry.update(
+                    model_id, params=outcome.params, vectorizer=outcome.vectorizer or job.vectorizer
+                )
             self.registry.update(
-                model_id, status="trained", metrics=outcome.metrics, classes=outcome.classes,
+                model_id,
+                status="trained",
+                metrics=outcome.metrics,
+                classes=outcome.classes,
                 artifact_path=Path(job.artifact_path).name,
-                artifact_sha256=outcome.artifact_sha256, sklearn_version=outcome.sklearn_version,
-                python_version=outcome.python_version, error=None, threshold=outcome.threshold,
+                artifact_sha256=outcome.artifact_sha256,
+                sklearn_version=outcome.sklearn_version,
+                python_version=outcome.python_version,
+                error=None,
+                threshold=outcome.threshold,
                 drift_reference=outcome.drift_reference,
                 holdout_curve=outcome.holdout,
             )
@@ -200,8 +218,9 @@ class TaskRunner:
                     result.update(finisher(model_id, row.request, outcome.metrics))
                 except Exception as exc:
                     log.exception("finishing task %s failed", task_id)
-                    self.tasks.finish(task_id, "failed", error=f"{type(exc).__name__}: {exc}",
-                                      result=result)
+                    self.tasks.finish(
+                        task_id, "failed", error=f"{type(exc).__name__}: {exc}", result=result
+                    )
                     return
             self.tasks.finish(task_id, "succeeded", result=result)
             log.info("task %s succeeded: %s", task_id, outcome.metrics)
@@ -209,17 +228,25 @@ class TaskRunner:
 
         with contextlib.suppress(OSError):  # a read-only MODELS_DIR must not lose the task
             Path(job.artifact_path).unlink(missing_ok=True)
+        status: TaskStatus
+        error: str | None
         if timed_out:
-            status, error = "failed", (
-                f"the fit ran longer than FIT_TIMEOUT_S={self.settings.fit_timeout_s:g}s "
-                "and was stopped; use fewer features or a simpler model"
+            status, error = (
+                "failed",
+                (
+                    f"the fit ran longer than FIT_TIMEOUT_S={self.settings.fit_timeout_s:g}s "
+                    "and was stopped; use fewer features or a simpler model"
+                ),
             )
         elif row.cancel_requested or ended.cancelled:
             status, error = "cancelled", None
         elif ended.worker_died:
-            status, error = "failed", (
-                "the worker process running this fit died (killed, or out of memory); "
-                "the pool was restarted, submit the fit again"
+            status, error = (
+                "failed",
+                (
+                    "the worker process running this fit died (killed, or out of memory); "
+                    "the pool was restarted, submit the fit again"
+                ),
             )
         else:
             status, error = "failed", describe_failure(ended.error)
@@ -232,6 +259,8 @@ def describe_failure(error: BaseException | None) -> str:
     """A readable reason for a failed fit that names no server paths."""
     if isinstance(error, OSError):
         reason = error.strerror or type(error).__name__
-        return (f"the server could not read or write its files ({reason}); "
-                "check free space and permissions of DATA_DIR and MODELS_DIR")
+        return (
+            f"the server could not read or write its files ({reason}); "
+            "check free space and permissions of DATA_DIR and MODELS_DIR"
+        )
     return f"{type(error).__name__}: {error}"

@@ -7,6 +7,7 @@ cancel that the owner carries out.
 
 from __future__ import annotations
 
+import builtins
 import os
 import socket
 import uuid
@@ -67,8 +68,13 @@ class TaskStore:
                     "wait for some to finish or cancel them"
                 )
             row = TaskRow(
-                id=task_id or new_id("task"), kind=kind, model_id=model_id, status="queued",
-                progress=0.0, stage="queued", request=request,
+                id=task_id or new_id("task"),
+                kind=kind,
+                model_id=model_id,
+                status="queued",
+                progress=0.0,
+                stage="queued",
+                request=request,
             )
             session.add(row)
             return row
@@ -85,14 +91,14 @@ class TaskStore:
                 raise TaskNotFound(task_id)
             return found
 
-    def list(self, limit: int = 500) -> list[TaskInfo]:
+    def list(self, limit: int = 500) -> builtins.list[TaskInfo]:
         with self.db.session() as session:
             rows = session.scalars(
                 select(TaskRow).order_by(TaskRow.created_at.desc(), TaskRow.id).limit(limit)
             )
             return [TaskInfo.model_validate(r) for r in rows]
 
-    def for_model(self, model_id: str) -> list[TaskRow]:
+    def for_model(self, model_id: str) -> builtins.list[TaskRow]:
         with self.db.session() as session:
             return list(session.scalars(select(TaskRow).where(TaskRow.model_id == model_id)))
 
@@ -110,9 +116,13 @@ class TaskStore:
             done = session.execute(
                 update(TaskRow)
                 .where(TaskRow.id == task_id, TaskRow.status == "queued")
-                .values(status="cancelled", stage="cancelled", finished_at=utcnow(),
-                        cancel_requested=True)
-            ).rowcount
+                .values(
+                    status="cancelled",
+                    stage="cancelled",
+                    finished_at=utcnow(),
+                    cancel_requested=True,
+                )
+            ).rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult
             if done:
                 _fail_model(session, row.model_id, "the fit was cancelled before it started")
             else:
@@ -129,17 +139,25 @@ class TaskStore:
         """Atomically move the oldest queued task to running under `owner`."""
         with self.db.session() as session:
             candidates = session.scalars(
-                select(TaskRow.id).where(TaskRow.status == "queued")
-                .order_by(TaskRow.created_at, TaskRow.id).limit(5)
+                select(TaskRow.id)
+                .where(TaskRow.status == "queued")
+                .order_by(TaskRow.created_at, TaskRow.id)
+                .limit(5)
             ).all()
             now = utcnow()
             for task_id in candidates:
                 claimed = session.execute(
                     update(TaskRow)
                     .where(TaskRow.id == task_id, TaskRow.status == "queued")
-                    .values(status="running", owner=owner, started_at=now, heartbeat_at=now,
-                            stage="starting", progress=0.0)
-                ).rowcount
+                    .values(
+                        status="running",
+                        owner=owner,
+                        started_at=now,
+                        heartbeat_at=now,
+                        stage="starting",
+                        progress=0.0,
+                    )
+                ).rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult
                 if claimed:
                     return session.get(TaskRow, task_id)
         return None
@@ -152,14 +170,17 @@ class TaskStore:
                 .values(heartbeat_at=utcnow())
             )
 
-    def cancel_requested_ids(self, owner: str) -> list[str]:
+    def cancel_requested_ids(self, owner: str) -> builtins.list[str]:
         with self.db.session() as session:
-            return list(session.scalars(
-                select(TaskRow.id).where(
-                    TaskRow.owner == owner, TaskRow.status == "running",
-                    TaskRow.cancel_requested.is_(True),
+            return list(
+                session.scalars(
+                    select(TaskRow.id).where(
+                        TaskRow.owner == owner,
+                        TaskRow.status == "running",
+                        TaskRow.cancel_requested.is_(True),
+                    )
                 )
-            ))
+            )
 
     def set_progress(self, task_id: str, progress: float, stage: str, pid: int | None) -> None:
         with self.db.session() as session:
@@ -170,11 +191,19 @@ class TaskStore:
             )
 
     def finish(
-        self, task_id: str, status: TaskStatus, *, error: str | None = None,
+        self,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        error: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error,
-                                  "stage": status if status != "succeeded" else "done"}
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": utcnow(),
+            "error": error,
+            "stage": status if status != "succeeded" else "done",
+        }
         if status == "succeeded":
             values["progress"] = 1.0
         if result is not None:
@@ -185,12 +214,19 @@ class TaskStore:
     def requeue(self, task_id: str) -> None:
         with self.db.session() as session:
             session.execute(
-                update(TaskRow).where(TaskRow.id == task_id, TaskRow.status == "running")
-                .values(status="queued", owner=None, started_at=None, progress=0.0,
-                        stage="queued", worker_pid=None)
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.status == "running")
+                .values(
+                    status="queued",
+                    owner=None,
+                    started_at=None,
+                    progress=0.0,
+                    stage="queued",
+                    worker_pid=None,
+                )
             )
 
-    def fail_orphans(self, stale_after_s: float, me: str) -> list[str]:
+    def fail_orphans(self, stale_after_s: float, me: str) -> builtins.list[str]:
         """Fail running tasks whose owning process is gone; return their ids."""
         failed: list[str] = []
         with self.db.session() as session:
@@ -202,11 +238,13 @@ class TaskStore:
                     continue
                 done = session.execute(
                     update(TaskRow)
-                    .where(TaskRow.id == row.id, TaskRow.status == "running",
-                           TaskRow.owner == row.owner)
-                    .values(status="failed", error=RESTARTED, stage="failed",
-                            finished_at=utcnow())
-                ).rowcount
+                    .where(
+                        TaskRow.id == row.id,
+                        TaskRow.status == "running",
+                        TaskRow.owner == row.owner,
+                    )
+                    .values(status="failed", error=RESTARTED, stage="failed", finished_at=utcnow())
+                ).rowcount  # type: ignore[attr-defined]  # DML answers a CursorResult
                 if done:
                     _fail_model(session, row.model_id, RESTARTED)
                     failed.append(row.id)
@@ -214,14 +252,17 @@ class TaskStore:
 
     def has_running(self) -> bool:
         with self.db.session() as session:
-            return bool(session.scalar(
-                select(func.count()).select_from(TaskRow).where(TaskRow.status == "running")
-            ))
+            return bool(
+                session.scalar(
+                    select(func.count()).select_from(TaskRow).where(TaskRow.status == "running")
+                )
+            )
 
 
 def _fail_model(session: Any, model_id: str | None, error: str) -> None:
     if model_id:
         session.execute(
-            update(ModelRow).where(ModelRow.id == model_id, ModelRow.status == "training")
+            update(ModelRow)
+            .where(ModelRow.id == model_id, ModelRow.status == "training")
             .values(status="failed", error=error)
         )

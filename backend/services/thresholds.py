@@ -74,9 +74,9 @@ class Thresholds:
             model_id=row.id,
             threshold=row.threshold,
             default_threshold=default_threshold(score_kind),
-            score_kind=score_kind,  # type: ignore[arg-type]
+            score_kind=score_kind,
             positive_label=self._positive(row),
-            curve=points(curve) if curve and curve["scores"] else None,  # type: ignore[arg-type]
+            curve=points(curve) if curve and curve["scores"] else None,
         )
 
     def set(self, model_ref: str, request: ThresholdRequest) -> ModelInfo:

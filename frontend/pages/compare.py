@@ -22,7 +22,10 @@ def sorted_classes(classes: dict[str, Any] | list[Any]) -> list[str]:
 
 
 def evaluate(
-    client: BackendClient, model: dict[str, Any], dataset_id: str, load_first: bool,
+    client: BackendClient,
+    model: dict[str, Any],
+    dataset_id: str,
+    load_first: bool,
     split: str = "dataset",
 ) -> dict[str, Any] | None:
     """One model's evaluation; a 409 (not loaded) loads it and retries when allowed."""
@@ -96,8 +99,8 @@ if (
     with st.spinner(f"Evaluating {len(chosen_ids)} model(s) on {dataset.get('name')}…"):
         for model_id in chosen_ids:
             model = by_id[model_id]
-            split = "holdout" if own_split and model.get("dataset_id") == dataset["id"] else (
-                "dataset"
+            split = (
+                "holdout" if own_split and model.get("dataset_id") == dataset["id"] else ("dataset")
             )
             outcome = evaluate(client, model, dataset["id"], load_first, split)
             if outcome is not None:

@@ -96,8 +96,10 @@ def server_source() -> tuple[str, str, pd.DataFrame] | None:
     if content is None:
         return None
     frame = read_csv_bytes(content)
-    return chosen["name"], f"server:{chosen['id']}:{chosen['sha256']}", labelled_texts(
-        frame, "text", "label"
+    return (
+        chosen["name"],
+        f"server:{chosen['id']}:{chosen['sha256']}",
+        labelled_texts(frame, "text", "label"),
     )
 
 
@@ -105,7 +107,9 @@ def source_frame() -> tuple[str, str, pd.DataFrame] | None:
     """(name, fingerprint, frame with text/label) from the Data page, the server or a CSV."""
     stored = st.session_state.get(UPLOADED_FRAME)
     options = (["CSV from the Data page"] if stored is not None else []) + [
-        "Dataset on the server", "Drop a CSV here"]
+        "Dataset on the server",
+        "Drop a CSV here",
+    ]
     origin = st.radio("Explore", options, horizontal=True, key="eda_origin")
     if origin == "CSV from the Data page" and stored is not None:
         return stored["name"], stored["fingerprint"], stored["frame"]

@@ -11,8 +11,16 @@ from frontend.ui import call, get_client, model_label, reported_errors
 
 CONFIRM_REMOVE_ALL = "models_confirm_remove_all"
 DOWNLOADED = "models_downloaded"  # {"model_id", "content"} of the last prepared download
-METRIC_COLUMNS = ("accuracy", "f1", "precision", "recall", "roc_auc", "macro_f1",
-                  "average_precision", "threshold")
+METRIC_COLUMNS = (
+    "accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "roc_auc",
+    "macro_f1",
+    "average_precision",
+    "threshold",
+)
 FLASH = "models_flash"  # a success message to show after the rerun that refreshes the table
 
 
@@ -30,10 +38,7 @@ def models_table(models: list[dict[str, Any]]) -> pd.DataFrame:
                 "loaded": bool(model.get("loaded")),
                 "default": bool(model.get("is_default")),
                 "aliases": ", ".join(model.get("aliases") or []),
-                **{
-                    key: metrics.get(key)
-                    for key in METRIC_COLUMNS
-                },
+                **{key: metrics.get(key) for key in METRIC_COLUMNS},
                 "dataset_id": model.get("dataset_id"),
                 "created_at": model.get("created_at"),
                 "id": model.get("id"),
@@ -156,8 +161,7 @@ else:
         models_table(models),
         hide_index=True,
         column_config={
-            key: st.column_config.NumberColumn(key, format="%.3f")
-            for key in METRIC_COLUMNS
+            key: st.column_config.NumberColumn(key, format="%.3f") for key in METRIC_COLUMNS
         },
         key="models_table",
     )

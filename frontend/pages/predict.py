@@ -136,25 +136,26 @@ if result:
     quality_views.show_highlights(result.get("highlights"))
 
 if result and result.get("prediction_ids"):
+    names = label_names(result.get("model_info"))
     st.subheader("Mark a prediction wrong")
     table = result["table"]
     columns = st.columns([3, 1, 1])
+    options: list[int] = list(range(len(table)))
     row = columns[0].selectbox(
         "Prediction",
-        range(len(table)),
+        options,
         format_func=lambda i: (
-            f"{table['text'][i][:80]} → "
-            + label_text(table["prediction"][i], label_names(result.get("model_info")))
+            f"{table['text'][i][:80]} → " + label_text(table["prediction"][i], names)
         ),
         key="predict_fix_row",
     )
     right = columns[1].selectbox(
         "Right label",
         result["classes"],
-        format_func=lambda label: label_text(label, label_names(result.get("model_info"))),
+        format_func=lambda label: label_text(label, names),
         key="predict_fix_label",
     )
-    if columns[2].button("Send correction", key="predict_fix_send"):
+    if row is not None and columns[2].button("Send correction", key="predict_fix_send"):
         with reported_errors():
             sent = client.send_feedback(
                 {

@@ -133,7 +133,7 @@ def render_tasks(was_active: bool) -> None:
 
 st.title("Tasks")
 initial = fetch_tasks()
-any_active = bool(initial) and any(is_active(task) for task in initial)
+any_active = initial is not None and any(is_active(task) for task in initial)
 st.caption(
     f"Refreshing every {REFRESH_SECONDS:.0f} s while a task is queued or running."
     if any_active

@@ -50,7 +50,7 @@ def field_widget(field: FormField, default: Any, key: str) -> Any:
         )
     if field.kind == "int":
         branch = field.branches[0]
-        value = st.number_input(
+        whole: int | None = st.number_input(
             label,
             min_value=_int_bound(field.minimum, "exclusiveMinimum" in branch),
             max_value=_int_bound(field.maximum),
@@ -59,20 +59,21 @@ def field_widget(field: FormField, default: Any, key: str) -> Any:
             help=help_text,
             key=key,
         )
-        return None if value is None else int(value)
+        return whole
     if field.kind in ("float", "number"):
         step = _step(default)
-        value = st.number_input(
+        start: Any = None if default is None else float(default)  # None: an empty input
+        number: float | None = st.number_input(
             label,
             min_value=field.minimum,
             max_value=field.maximum,
-            value=None if default is None else float(default),
+            value=start,
             step=step,
             format="%.6f" if step < 0.001 else "%.4f",
             help=help_text,
             key=key,
         )
-        return schema.to_json_value(field, value)
+        return schema.to_json_value(field, number)
     if field.kind == "pair":
         items = field.branches[0]["prefixItems"]
         low, high = default if default is not None else (None, None)
@@ -91,7 +92,8 @@ def field_widget(field: FormField, default: Any, key: str) -> Any:
                 columns, items, (low, high), ("min", "max"), strict=True
             )
         ]
-        return None if None in values else [int(v) for v in values]
+        present = [int(v) for v in values if v is not None]
+        return present if len(present) == len(values) else None
     text = st.text_input(
         f"{label} (JSON)",
         value="" if default is None else json.dumps(default),

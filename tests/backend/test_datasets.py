@@ -13,8 +13,18 @@ import pytest
 from tests.backend.api_steps import DATASETS, assert_error, upload, upload_ok
 from tests.servers import ServerProcess
 
-DATASET_FIELDS = {"id", "name", "rows", "columns", "text_column", "label_column", "classes",
-                  "dropped_rows", "sha256", "created_at"}
+DATASET_FIELDS = {
+    "id",
+    "name",
+    "rows",
+    "columns",
+    "text_column",
+    "label_column",
+    "classes",
+    "dropped_rows",
+    "sha256",
+    "created_at",
+}
 
 
 def stored_frame(backend: ServerProcess, dataset_id: str) -> pd.DataFrame:
@@ -135,11 +145,12 @@ def test_rows_with_empty_text_or_label_are_dropped_and_counted(client: httpx.Cli
 
 def test_explicit_columns_and_string_labels(client: httpx.Client) -> None:
     content = (
-        "body;verdict\n" + "".join(f"text number {i};{'bad' if i % 3 else 'good'}\n"
-                                   for i in range(30))
+        "body;verdict\n"
+        + "".join(f"text number {i};{'bad' if i % 3 else 'good'}\n" for i in range(30))
     ).encode()
-    dataset = upload_ok(client, content, text_column="body", label_column="verdict",
-                        positive_label="bad")
+    dataset = upload_ok(
+        client, content, text_column="body", label_column="verdict", positive_label="bad"
+    )
     assert dataset["classes"] == {"bad": 20, "good": 10}
     assert dataset["positive_label"] == "bad"
 
@@ -154,8 +165,9 @@ def test_explicit_columns_and_string_labels(client: httpx.Client) -> None:
         pytest.param(b"id,label\n1,0\n2,1\n3,0\n", ("text column",), id="no-text-col"),
         pytest.param(b"text,label\nhello,1\nbye,1\nagain,1\n", ("one class",), id="one-class"),
         pytest.param(b"text,label\n,1\n  ,0\n,1\n", ("no usable rows",), id="no-usable-rows"),
-        pytest.param(b'text,label\n"unterminated,1\nsecond,0\n' + b"x,1\n" * 5, (),
-                     id="broken-quotes"),
+        pytest.param(
+            b'text,label\n"unterminated,1\nsecond,0\n' + b"x,1\n" * 5, (), id="broken-quotes"
+        ),
     ],
 )
 def test_unusable_files_are_400(

@@ -27,18 +27,20 @@ def iso(moment: float) -> str:
 
 def replay(client: httpx.Client, texts: list[str], route: str) -> None:
     for start in range(0, len(texts), 8):
-        response = client.post(f"{MODELS}/{route}",
-                               json={"model_id": MODEL, "texts": texts[start:start + 8]})
+        response = client.post(
+            f"{MODELS}/{route}", json={"model_id": MODEL, "texts": texts[start : start + 8]}
+        )
         assert response.status_code == 200, response.text
-        assert len(response.json()["prediction_ids"]) == len(texts[start:start + 8])
+        assert len(response.json()["prediction_ids"]) == len(texts[start : start + 8])
 
 
 def drift_when_logged(client: httpx.Client, since: float, until: float) -> dict[str, Any]:
     """The report for [since, until) once the log writer has written all N predictions."""
     deadline = time.monotonic() + 60  # features are written every 5 s
     while True:
-        response = client.get(f"{MODELS}/{MODEL}/drift",
-                              params={"since": iso(since), "until": iso(until)})
+        response = client.get(
+            f"{MODELS}/{MODEL}/drift", params={"since": iso(since), "until": iso(until)}
+        )
         assert response.status_code == 200, response.text
         report = response.json()
         if report["n"] >= N or time.monotonic() > deadline:
@@ -71,10 +73,15 @@ def test_default_model_drifts_on_russian_traffic(client: httpx.Client) -> None:
 
     shifted = drift_when_logged(client, middle, ended)
     psi = {name: feature["psi"] for name, feature in shifted["features"].items()}
-    print("\nPSI english", {k: round(v["psi"], 3) for k, v in calm["features"].items()},
-          "\nPSI russian", {k: round(v, 3) for k, v in psi.items()},
-          "\nOOV mean", calm["features"]["oov_share"]["current_mean"],
-          shifted["features"]["oov_share"]["current_mean"])
+    print(
+        "\nPSI english",
+        {k: round(v["psi"], 3) for k, v in calm["features"].items()},
+        "\nPSI russian",
+        {k: round(v, 3) for k, v in psi.items()},
+        "\nOOV mean",
+        calm["features"]["oov_share"]["current_mean"],
+        shifted["features"]["oov_share"]["current_mean"],
+    )
     assert shifted["n"] == N, shifted
     assert shifted["status"] == "drift", psi
     assert shifted["most_moved"] == "oov_share" == max(psi, key=psi.__getitem__), psi
@@ -82,8 +89,9 @@ def test_default_model_drifts_on_russian_traffic(client: httpx.Client) -> None:
     assert oov["current_mean"] > 0.8 > calm["features"]["oov_share"]["current_mean"]
     assert abs(sum(oov["reference"]) - 1) < 1e-6 and abs(sum(oov["current"]) - 1) < 1e-6
 
-    few = client.get(f"{MODELS}/{MODEL}/drift",
-                     params={"since": iso(middle), "until": iso(middle + 0.001)})
+    few = client.get(
+        f"{MODELS}/{MODEL}/drift", params={"since": iso(middle), "until": iso(middle + 0.001)}
+    )
     assert few.json()["status"] == "too_few"
 
 

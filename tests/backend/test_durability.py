@@ -90,11 +90,15 @@ def test_a_server_killed_mid_fit_fails_the_running_task_and_runs_the_queued(
 
     # Orphaned fit workers notice that their server is gone and exit.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(psutil.pid_exists(p) and psutil.Process(
-            p).status() != psutil.STATUS_ZOMBIE for p in workers):
+    while time.monotonic() < deadline and any(
+        psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers
+    ):
         time.sleep(0.2)
-    alive = [p for p in workers if psutil.pid_exists(p)
-             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        p
+        for p in workers
+        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
     assert not alive, f"fit workers outlived their server: {alive}"
 
     server = start_server(data_dir)

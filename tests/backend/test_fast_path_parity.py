@@ -94,8 +94,9 @@ INVOCATION_CASES: list[tuple[str, dict[str, str], bytes]] = [
 
 
 @pytest.fixture(scope="module")
-def servers(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def servers(
+    seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     env = {"API_TOKENS": f"viewer:{VIEWER}", "MAX_PREDICT_BATCH": "50"}
     started = []
     for fast in ("true", "false"):
@@ -107,8 +108,9 @@ def servers(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
         server.stop()
 
 
-def _answer(server: ServerProcess, path: str, headers: dict[str, str], body: bytes
-            ) -> tuple[int, Any]:
+def _answer(
+    server: ServerProcess, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, Any]:
     response = httpx.post(server.url + path, content=body, headers=headers, timeout=60)
     try:
         payload = response.json()
@@ -149,15 +151,17 @@ def test_fast_path_and_routes_answer_alike(servers: tuple[ServerProcess, ServerP
     assert not differences, "\n".join(differences)
 
 
-def test_fast_path_answers_well_formed_requests(servers: tuple[ServerProcess, ServerProcess]
-                                                ) -> None:
+def test_fast_path_answers_well_formed_requests(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
     """The parity above must not come from the fast path handing everything on."""
     fast, routed = servers
 
     def fast_answers(server: ServerProcess) -> float:
         metrics = httpx.get(server.url + "/metrics", timeout=30).text
-        lines = [line for line in metrics.splitlines()
-                 if line.startswith("fast_path_answers_total")]
+        lines = [
+            line for line in metrics.splitlines() if line.startswith("fast_path_answers_total")
+        ]
         return float(lines[0].split()[-1])
 
     body = _body({"model_id": MODEL, "texts": ["hello"]})

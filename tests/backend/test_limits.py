@@ -33,13 +33,18 @@ from tests.backend.api_steps import (
 from tests.conftest import TOXIC_EN
 from tests.servers import ServerProcess, copy_data_dir, start_backend
 
-LIMITS = {"MAX_UPLOAD_MB": "1", "MAX_PREDICT_BATCH": "5", "MAX_LOADED_MODELS": "4",
-          "MAX_QUEUED_FITS": "2"}
+LIMITS = {
+    "MAX_UPLOAD_MB": "1",
+    "MAX_PREDICT_BATCH": "5",
+    "MAX_LOADED_MODELS": "4",
+    "MAX_QUEUED_FITS": "2",
+}
 
 
 @pytest.fixture(scope="module")
-def limited(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[ServerProcess]:
+def limited(
+    seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     data_dir = tmp_path_factory.mktemp("limits") / "data"
     copy_data_dir(seed_data_dir, data_dir)
     server = start_backend(data_dir, **LIMITS)
@@ -78,13 +83,12 @@ def test_uploads_over_max_upload_mb_are_413(http: httpx.Client, small_csv: Path)
 def test_predict_over_max_predict_batch_is_413(http: httpx.Client) -> None:
     for route in ("predict", "predict_scores"):
         assert predict(http, "default-logreg", ["ok"] * 5, route).status_code == 200
-        assert_error(predict(http, "default-logreg", ["too many"] * 6, route), 413,
-                     "MAX_PREDICT_BATCH")
+        assert_error(
+            predict(http, "default-logreg", ["too many"] * 6, route), 413, "MAX_PREDICT_BATCH"
+        )
 
 
-def test_loading_past_max_loaded_models_is_409(
-    http: httpx.Client, dataset: dict[str, Any]
-) -> None:
+def test_loading_past_max_loaded_models_is_409(http: httpx.Client, dataset: dict[str, Any]) -> None:
     first = train(http, dataset["id"], "limit-first")
     second = train(http, dataset["id"], "limit-second")
     load_ok(http, first["id"])  # 3 defaults + 1 = MAX_LOADED_MODELS
@@ -133,7 +137,8 @@ def test_remove_all_keeps_the_default_models(
     after = {m["id"] for m in http.get(MODELS).json()}
     assert after == set(DEFAULT_IDS)
     assert sorted(p.name for p in models_dir.glob("*.skops")) == sorted(
-        f"{d}.skops" for d in DEFAULT_IDS)
+        f"{d}.skops" for d in DEFAULT_IDS
+    )
     assert_error(predict(http, extra["id"], ["gone"]), 404)
     for default_id in DEFAULT_IDS:
         assert predict(http, default_id, ["still serving"]).status_code == 200

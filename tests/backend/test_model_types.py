@@ -36,13 +36,23 @@ def test_the_served_bounds_are_the_ones_a_fit_enforces(client: httpx.Client) -> 
     body = catalog(client)
     schema = next(e for e in body["model_types"] if e["name"] == "logreg")["params_schema"]
     top = schema["properties"]["max_iter"]["maximum"]
-    refused = client.post("/api/v1/models/fit", json={
-        "name": "bounds", "dataset_id": "ds_missing", "model_type": "logreg",
-        "params": {"max_iter": top + 1},
-    })
+    refused = client.post(
+        "/api/v1/models/fit",
+        json={
+            "name": "bounds",
+            "dataset_id": "ds_missing",
+            "model_type": "logreg",
+            "params": {"max_iter": top + 1},
+        },
+    )
     assert refused.status_code == 422 and "max_iter" in refused.text
-    at_bound = client.post("/api/v1/models/fit", json={
-        "name": "bounds", "dataset_id": "ds_missing", "model_type": "logreg",
-        "params": {"max_iter": top},
-    })
+    at_bound = client.post(
+        "/api/v1/models/fit",
+        json={
+            "name": "bounds",
+            "dataset_id": "ds_missing",
+            "model_type": "logreg",
+            "params": {"max_iter": top},
+        },
+    )
     assert at_bound.status_code == 404, at_bound.text  # valid params; only the dataset is missing

@@ -31,10 +31,28 @@ from tests.backend.api_steps import (
 )
 from tests.servers import ServerProcess
 
-MODEL_FIELDS = {"id", "name", "version", "model_type", "params", "vectorizer", "status",
-                "loaded", "is_default", "aliases", "metrics", "dataset_id", "created_at"}
-PROBES = ["you are a wonderful person", "shut up you stupid idiot", "the weather is fine",
-          "I hate you and everyone like you", ""]
+MODEL_FIELDS = {
+    "id",
+    "name",
+    "version",
+    "model_type",
+    "params",
+    "vectorizer",
+    "status",
+    "loaded",
+    "is_default",
+    "aliases",
+    "metrics",
+    "dataset_id",
+    "created_at",
+}
+PROBES = [
+    "you are a wonderful person",
+    "shut up you stupid idiot",
+    "the weather is fine",
+    "I hate you and everyone like you",
+    "",
+]
 
 
 def local_pipeline(
@@ -43,8 +61,12 @@ def local_pipeline(
     """The same pipeline trained here on the same train split; also the held-out texts."""
     frame = pd.read_csv(csv_path, dtype={"text": str}, keep_default_na=False)
     x_train, x_test, y_train, y_test = split(frame, 0.2, 42)
-    pipeline = build_pipeline(model_type, validate_params(model_type, params),
-                              validate_vectorizer(vectorizer), random_state=42)
+    pipeline = build_pipeline(
+        model_type,
+        validate_params(model_type, params),
+        validate_vectorizer(vectorizer),
+        random_state=42,
+    )
     pipeline.fit(x_train, y_train)
     return pipeline, list(x_test), np.asarray(y_test)
 
@@ -66,8 +88,14 @@ def unload_afterwards(http: httpx.Client) -> Any:
 
 @pytest.fixture(scope="module")
 def trained_logreg(http: httpx.Client, small_dataset: dict[str, Any]) -> dict[str, Any]:
-    return train(http, small_dataset["id"], "models-logreg", model_type="logreg",
-                 params={"C": 2.0}, vectorizer={"ngram_range": [1, 2], "min_df": 2})
+    return train(
+        http,
+        small_dataset["id"],
+        "models-logreg",
+        model_type="logreg",
+        params={"C": 2.0},
+        vectorizer={"ngram_range": [1, 2], "min_df": 2},
+    )
 
 
 @pytest.fixture()
@@ -89,8 +117,16 @@ def test_fit_then_predict_matches_the_same_pipeline_trained_here(
     client: httpx.Client, small_csv: Path, small_dataset: dict[str, Any]
 ) -> None:
     params, vectorizer = {"C": 2.0}, {"ngram_range": [1, 2], "min_df": 2}
-    response = submit_fit(client, small_dataset["id"], "match-check", model_type="logreg",
-                          params=params, vectorizer=vectorizer, test_size=0.2, random_state=42)
+    response = submit_fit(
+        client,
+        small_dataset["id"],
+        "match-check",
+        model_type="logreg",
+        params=params,
+        vectorizer=vectorizer,
+        test_size=0.2,
+        random_state=42,
+    )
     assert response.status_code == 202, response.text
     accepted = response.json()
     training = get_model(client, accepted["model_id"])
@@ -133,8 +169,7 @@ def test_fit_then_predict_matches_the_same_pipeline_trained_here(
 def test_svc_scores_are_a_signed_decision_function(
     client: httpx.Client, small_csv: Path, small_dataset: dict[str, Any]
 ) -> None:
-    model = train(client, small_dataset["id"], "models-svc", model_type="svc",
-                  params={"C": 0.5})
+    model = train(client, small_dataset["id"], "models-svc", model_type="svc", params={"C": 0.5})
     load_ok(client, model["id"])
     pipeline, _x_test, _y_test = local_pipeline(small_csv, "svc", {"C": 0.5}, {})
     response = predict(client, model["id"], PROBES, route="predict_scores")
@@ -147,10 +182,17 @@ def test_svc_scores_are_a_signed_decision_function(
     assert predictions(client, model["id"], PROBES) == pipeline.predict(PROBES).tolist()
 
 
-def test_mnb_and_default_models_predict(client: httpx.Client, small_dataset: dict[str, Any]
-                                        ) -> None:
-    model = train(client, small_dataset["id"], "models-mnb", model_type="mnb",
-                  params={"alpha": 0.5}, vectorizer={"type": "count"})
+def test_mnb_and_default_models_predict(
+    client: httpx.Client, small_dataset: dict[str, Any]
+) -> None:
+    model = train(
+        client,
+        small_dataset["id"],
+        "models-mnb",
+        model_type="mnb",
+        params={"alpha": 0.5},
+        vectorizer={"type": "count"},
+    )
     load_ok(client, model["id"])
     body = predict(client, model["id"], PROBES, route="predict_scores").json()
     assert body["score_kind"] == "probability"
@@ -181,8 +223,9 @@ def test_labels_keep_their_type(
     # Same data, same split, same default pipeline: the labels map one to one.
     int_model = train(client, logreg["dataset_id"], "models-ints")
     load_ok(client, int_model["id"])
-    mapped = ["toxic" if label == 1 else "clean" for label in predictions(
-        client, int_model["id"], PROBES)]
+    mapped = [
+        "toxic" if label == 1 else "clean" for label in predictions(client, int_model["id"], PROBES)
+    ]
     assert str_labels == mapped
     body = predict(client, model["id"], PROBES, route="predict_scores").json()
     assert body["classes"] == ["clean", "toxic"]
@@ -203,8 +246,9 @@ def test_positive_label_chooses_the_class_metrics_score(
 def test_evaluate_gives_metrics_roc_and_confusion_matrix(
     client: httpx.Client, logreg: dict[str, Any], small_dataset: dict[str, Any]
 ) -> None:
-    response = client.post(f"{MODELS}/evaluate",
-                           json={"model_id": logreg["id"], "dataset_id": small_dataset["id"]})
+    response = client.post(
+        f"{MODELS}/evaluate", json={"model_id": logreg["id"], "dataset_id": small_dataset["id"]}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body["metrics"]) >= {"accuracy", "f1", "precision", "recall", "roc_auc"}
@@ -220,22 +264,29 @@ def test_evaluate_gives_metrics_roc_and_confusion_matrix(
     assert sum(matrix[1]) == small_dataset["classes"]["1"]
 
     # A model that is not loaded evaluates too (it is read from its file).
-    default_eval = client.post(f"{MODELS}/evaluate",
-                               json={"model_id": "default-svc", "dataset_id": small_dataset["id"]})
+    default_eval = client.post(
+        f"{MODELS}/evaluate", json={"model_id": "default-svc", "dataset_id": small_dataset["id"]}
+    )
     assert default_eval.status_code == 200, default_eval.text
-    assert_error(client.post(f"{MODELS}/evaluate",
-                             json={"model_id": logreg["id"], "dataset_id": "ds_nope"}), 404)
-    assert_error(client.post(f"{MODELS}/evaluate",
-                             json={"model_id": "mdl_nope", "dataset_id": small_dataset["id"]}),
-                 404)
+    assert_error(
+        client.post(f"{MODELS}/evaluate", json={"model_id": logreg["id"], "dataset_id": "ds_nope"}),
+        404,
+    )
+    assert_error(
+        client.post(
+            f"{MODELS}/evaluate", json={"model_id": "mdl_nope", "dataset_id": small_dataset["id"]}
+        ),
+        404,
+    )
 
 
 def test_evaluate_on_differently_labelled_data_is_400(
     client: httpx.Client, logreg: dict[str, Any], string_labels_csv: Path
 ) -> None:
     dataset = upload_ok(client, string_labels_csv)
-    response = client.post(f"{MODELS}/evaluate",
-                           json={"model_id": logreg["id"], "dataset_id": dataset["id"]})
+    response = client.post(
+        f"{MODELS}/evaluate", json={"model_id": logreg["id"], "dataset_id": dataset["id"]}
+    )
     assert_error(response, 400, "labels")
 
 
@@ -255,8 +306,9 @@ def test_list_and_get(client: httpx.Client, logreg: dict[str, Any]) -> None:
     assert_error(client.get(f"{MODELS}/mdl_missing"), 404, "mdl_missing")
 
 
-def test_a_used_name_makes_the_next_version(client: httpx.Client,
-                                            small_dataset: dict[str, Any]) -> None:
+def test_a_used_name_makes_the_next_version(
+    client: httpx.Client, small_dataset: dict[str, Any]
+) -> None:
     first = train(client, small_dataset["id"], "versioned")
     second = train(client, small_dataset["id"], "versioned", model_type="mnb")
     assert (first["version"], second["version"]) == (1, 2)
@@ -358,16 +410,21 @@ def test_fit_on_unknown_dataset_is_404(client: httpx.Client) -> None:
     ("body", "needle"),
     [
         pytest.param({"params": {"C": -1}}, "params.C", id="bad-value"),
-        pytest.param({"params": {"penalty_strength": 3}}, "params.penalty_strength",
-                     id="unknown-key"),
-        pytest.param({"model_type": "mnb", "params": {"C": 1.0}}, "params.C",
-                     id="key-of-another-type"),
+        pytest.param(
+            {"params": {"penalty_strength": 3}}, "params.penalty_strength", id="unknown-key"
+        ),
+        pytest.param(
+            {"model_type": "mnb", "params": {"C": 1.0}}, "params.C", id="key-of-another-type"
+        ),
         pytest.param({"params": {"max_iter": "many"}}, "params.max_iter", id="wrong-type"),
         pytest.param({"model_type": "forest"}, "model_type", id="unknown-type"),
         pytest.param({"vectorizer": {"ngram_range": [3, 1]}}, "ngram_range", id="ngram"),
         pytest.param({"vectorizer": {"min_df": 0}}, "vectorizer.min_df", id="min-df"),
-        pytest.param({"vectorizer": {"stop_words": "english"}}, "vectorizer.stop_words",
-                     id="unknown-vectorizer-key"),
+        pytest.param(
+            {"vectorizer": {"stop_words": "english"}},
+            "vectorizer.stop_words",
+            id="unknown-vectorizer-key",
+        ),
         pytest.param({"test_size": 1.5}, "test_size", id="test-size"),
         pytest.param({"name": "bad/name"}, "name", id="name"),
         pytest.param({"unexpected": 1}, "unexpected", id="extra-field"),
@@ -383,22 +440,26 @@ def test_bad_fit_parameters_are_422_naming_them(
 
 
 def test_bad_predict_bodies_are_422(client: httpx.Client) -> None:
-    for body in ({"model_id": "default-logreg", "texts": []},
-                 {"model_id": "default-logreg", "texts": "one string"},
-                 {"model_id": "default-logreg"},
-                 {"texts": ["hi"]}):
+    for body in (
+        {"model_id": "default-logreg", "texts": []},
+        {"model_id": "default-logreg", "texts": "one string"},
+        {"model_id": "default-logreg"},
+        {"texts": ["hi"]},
+    ):
         response = client.post(f"{MODELS}/predict", json=body)
         assert response.status_code == 422, (body, response.text)
-    not_json = client.post(f"{MODELS}/predict", content=b"{not json",
-                           headers={"content-type": "application/json"})
+    not_json = client.post(
+        f"{MODELS}/predict", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 422
 
 
 def test_a_fit_failing_inside_sklearn_fails_its_task_readably(
     client: httpx.Client, small_dataset: dict[str, Any]
 ) -> None:
-    response = submit_fit(client, small_dataset["id"], "empty-vocabulary",
-                          vectorizer={"min_df": 0.99})
+    response = submit_fit(
+        client, small_dataset["id"], "empty-vocabulary", vectorizer={"min_df": 0.99}
+    )
     assert response.status_code == 202, response.text
     accepted = response.json()
     task = wait_task(client, accepted["task_id"])

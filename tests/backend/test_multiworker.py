@@ -28,12 +28,14 @@ ROUNDS = 30
 
 def fresh(server: ServerProcess) -> httpx.Client:
     """A client whose every request uses a new connection."""
-    return httpx.Client(base_url=server.url, timeout=60,
-                        limits=httpx.Limits(max_keepalive_connections=0))
+    return httpx.Client(
+        base_url=server.url, timeout=60, limits=httpx.Limits(max_keepalive_connections=0)
+    )
 
 
-def wait_status(server: ServerProcess, task_id: str, statuses: set[str],
-                stages: set[str] | None = None) -> dict[str, Any]:
+def wait_status(
+    server: ServerProcess, task_id: str, statuses: set[str], stages: set[str] | None = None
+) -> dict[str, Any]:
     deadline = time.monotonic() + 180
     with fresh(server) as client:
         while time.monotonic() < deadline:
@@ -66,8 +68,10 @@ def test_fit_load_predict_unload_across_processes(
     with fresh(two_workers) as client:
         loaded = client.post(f"{MODELS}/load", json={"model_id": model_id})
         assert loaded.status_code == 200, loaded.text
-        answers = [client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
-                   for _ in range(ROUNDS)]
+        answers = [
+            client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
+            for _ in range(ROUNDS)
+        ]
         assert [a.status_code for a in answers] == [200] * ROUNDS, [a.text for a in answers]
         assert len({tuple(a.json()["predictions"]) for a in answers}) == 1
         infos = [client.get(f"{MODELS}/{model_id}").json()["loaded"] for _ in range(10)]
@@ -75,22 +79,28 @@ def test_fit_load_predict_unload_across_processes(
 
         unloaded = client.post(f"{MODELS}/unload", json={"model_id": model_id})
         assert unloaded.status_code == 200, unloaded.text
-        answers = [client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
-                   for _ in range(ROUNDS)]
+        answers = [
+            client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
+            for _ in range(ROUNDS)
+        ]
         assert [a.status_code for a in answers] == [409] * ROUNDS, [a.text for a in answers]
 
         # And back: loaded again, served again everywhere.
         assert client.post(f"{MODELS}/load", json={"model_id": model_id}).status_code == 200
-        answers = [client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
-                   for _ in range(ROUNDS)]
+        answers = [
+            client.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": PROBES})
+            for _ in range(ROUNDS)
+        ]
         assert [a.status_code for a in answers] == [200] * ROUNDS, [a.text for a in answers]
 
 
 def test_several_fits_succeed(two_workers: ServerProcess, small_csv: Path) -> None:
     with fresh(two_workers) as client:
         dataset = upload_ok(client, small_csv)
-        accepted = [fit_ok(client, dataset["id"], f"multi-{i}", model_type=kind)
-                    for i, kind in enumerate(("logreg", "mnb", "svc", "logreg"))]
+        accepted = [
+            fit_ok(client, dataset["id"], f"multi-{i}", model_type=kind)
+            for i, kind in enumerate(("logreg", "mnb", "svc", "logreg"))
+        ]
     for one in accepted:
         task = wait_status(two_workers, one["task_id"], {"succeeded", "failed", "cancelled"})
         assert task["status"] == "succeeded", task

@@ -40,15 +40,23 @@ def test_ready_is_503_until_the_default_models_are_ready(tmp_path: Path) -> None
 def test_openapi_lists_the_contract_routes(client: httpx.Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     expected = {
-        "/health": "get", "/ready": "get",
-        "/api/v1/datasets/": "post", "/api/v1/datasets/{dataset_id}": "delete",
-        "/api/v1/models/": "get", "/api/v1/models/{model_id}": "delete",
-        "/api/v1/models/fit": "post", "/api/v1/models/load": "post",
-        "/api/v1/models/unload": "post", "/api/v1/models/predict": "post",
-        "/api/v1/models/predict_scores": "post", "/api/v1/models/evaluate": "post",
-        "/api/v1/models/remove": "post", "/api/v1/models/remove_all": "post",
+        "/health": "get",
+        "/ready": "get",
+        "/api/v1/datasets/": "post",
+        "/api/v1/datasets/{dataset_id}": "delete",
+        "/api/v1/models/": "get",
+        "/api/v1/models/{model_id}": "delete",
+        "/api/v1/models/fit": "post",
+        "/api/v1/models/load": "post",
+        "/api/v1/models/unload": "post",
+        "/api/v1/models/predict": "post",
+        "/api/v1/models/predict_scores": "post",
+        "/api/v1/models/evaluate": "post",
+        "/api/v1/models/remove": "post",
+        "/api/v1/models/remove_all": "post",
         "/api/v1/models/{model_id}/promote": "post",
-        "/api/v1/tasks/": "get", "/api/v1/tasks/{task_id}": "get",
+        "/api/v1/tasks/": "get",
+        "/api/v1/tasks/{task_id}": "get",
         "/api/v1/tasks/{task_id}/cancel": "post",
     }
     for path, method in expected.items():

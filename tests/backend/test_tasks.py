@@ -28,8 +28,19 @@ from tests.backend.api_steps import (
 from tests.conftest import TOXIC_EN, StartServer
 from tests.servers import ServerProcess, fit_worker_pids
 
-TASK_FIELDS = {"id", "kind", "model_id", "status", "progress", "stage", "error", "result",
-               "created_at", "started_at", "finished_at"}
+TASK_FIELDS = {
+    "id",
+    "kind",
+    "model_id",
+    "status",
+    "progress",
+    "stage",
+    "error",
+    "result",
+    "created_at",
+    "started_at",
+    "finished_at",
+}
 
 
 def wait_gone(pid: int, timeout: float = 30) -> None:
@@ -73,7 +84,9 @@ def test_list_and_get(client: httpx.Client, small_dataset: dict[str, Any]) -> No
 
 
 def test_fits_over_the_pool_size_queue_and_all_succeed(
-    client: httpx.Client, backend: ServerProcess, full_dataset: dict[str, Any],
+    client: httpx.Client,
+    backend: ServerProcess,
+    full_dataset: dict[str, Any],
     small_dataset: dict[str, Any],
 ) -> None:
     assert backend.env["FIT_WORKERS"] == "1"
@@ -103,7 +116,9 @@ def test_fits_over_the_pool_size_queue_and_all_succeed(
 
 
 def test_cancel_a_queued_and_a_running_fit(
-    client: httpx.Client, backend: ServerProcess, full_dataset: dict[str, Any],
+    client: httpx.Client,
+    backend: ServerProcess,
+    full_dataset: dict[str, Any],
     small_dataset: dict[str, Any],
 ) -> None:
     running = fit_ok(client, full_dataset["id"], "cancel-running", **SLOW_FIT)
@@ -137,7 +152,9 @@ def test_cancel_a_queued_and_a_running_fit(
 
 
 def test_a_worker_killed_mid_fit_fails_its_task_and_the_pool_recovers(
-    client: httpx.Client, backend: ServerProcess, full_dataset: dict[str, Any],
+    client: httpx.Client,
+    backend: ServerProcess,
+    full_dataset: dict[str, Any],
     small_dataset: dict[str, Any],
 ) -> None:
     accepted = fit_ok(client, full_dataset["id"], "killed-worker", **SLOW_FIT)

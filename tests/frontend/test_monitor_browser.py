@@ -84,8 +84,9 @@ def test_feedback_and_monitor_in_chromium(
     expect(page.locator('[data-testid="stMetric"]', has_text="Corrections")).to_be_visible()
     page.get_by_role("button", name="Build feedback dataset and retrain").click()
     # The default model has no @production alias: the dataset is built, the retrain refused.
-    expect(page.get_by_text("default-logreg@production does not exist", exact=False)
-           ).to_be_visible()
+    expect(
+        page.get_by_text("default-logreg@production does not exist", exact=False)
+    ).to_be_visible()
     no_exception(page)
     page.screenshot(path=tmp_path / "2-monitor.png", full_page=True)
     with httpx.Client(base_url=backend.url, timeout=30) as client:

@@ -406,11 +406,21 @@ def test_tasks_page_summarises_a_retrain_decision(
     with http(backend) as client:
         model_id = seeded["model_id"]
         name = client.get(f"/api/v1/models/{model_id}").raise_for_status().json()["name"]
-        client.post(f"/api/v1/models/{model_id}/promote", json={"alias": "production"}
-                    ).raise_for_status()
-        accepted = client.post("/api/v1/models/retrain", json={
-            "name": name, "dataset_id": seeded["dataset"]["id"], "min_improvement": 0.5,
-        }).raise_for_status().json()
+        client.post(
+            f"/api/v1/models/{model_id}/promote", json={"alias": "production"}
+        ).raise_for_status()
+        accepted = (
+            client.post(
+                "/api/v1/models/retrain",
+                json={
+                    "name": name,
+                    "dataset_id": seeded["dataset"]["id"],
+                    "min_improvement": 0.5,
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
         task = wait_task(client, accepted["task_id"])
     assert task["status"] == "succeeded", task
     open_page(app, "tasks")

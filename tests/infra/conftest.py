@@ -40,13 +40,25 @@ def frontend(
     )
     log_path = work_dir / f"streamlit-{port}.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", "frontend/app.py",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "frontend/app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
     ]
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)

@@ -70,8 +70,14 @@ class NginxInstance:
 
     def command(self, *extra: str) -> list[str]:
         return [
-            self.binary, "-p", f"{self.root}/", "-c", str(self.root / "nginx.conf"),
-            "-e", str(self.log_dir / "startup-error.log"), *extra,
+            self.binary,
+            "-p",
+            f"{self.root}/",
+            "-c",
+            str(self.root / "nginx.conf"),
+            "-e",
+            str(self.log_dir / "startup-error.log"),
+            *extra,
         ]
 
     def check_config(self) -> subprocess.CompletedProcess[str]:
@@ -81,7 +87,9 @@ class NginxInstance:
     def start(self, timeout: float = 15) -> None:
         output = (self.log_dir / "nginx.out").open("ab")
         self.process = subprocess.Popen(
-            self.command("-g", "daemon off;"), stdout=output, stderr=subprocess.STDOUT,
+            self.command("-g", "daemon off;"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -132,8 +140,8 @@ def write_config(root: Path, variables: dict[str, str]) -> Path:
     )
     main_config = f"""{user_line}
 worker_processes 1;
-pid {root / 'nginx.pid'};
-error_log {root / 'logs' / 'main-error.log'} warn;
+pid {root / "nginx.pid"};
+error_log {root / "logs" / "main-error.log"} warn;
 
 events {{
     worker_connections 256;
@@ -145,7 +153,7 @@ http {{
     sendfile on;
     keepalive_timeout 65;
 {temp_paths}
-    include {root / 'conf.d'}/*.conf;
+    include {root / "conf.d"}/*.conf;
 }}
 """
     path = root / "nginx.conf"

@@ -104,7 +104,8 @@ def test_upload_under_the_limit_reaches_the_backend(proxied: httpx.Client) -> No
     rows = [f"comment number {i} is {'awful' if i % 2 else 'fine'},{i % 2}" for i in range(40)]
     body = ("text,label\n" + "\n".join(rows) + "\n").encode()
     response = proxied.post(
-        "/api/v1/datasets", files={"file": ("small.csv", body, "text/csv")},
+        "/api/v1/datasets",
+        files={"file": ("small.csv", body, "text/csv")},
         data={"name": "through-nginx"},
     )
     assert response.status_code == 201, response.text
@@ -128,5 +129,5 @@ def test_security_headers_and_no_version_disclosure(proxied: httpx.Client) -> No
 def test_requests_are_logged(proxied: httpx.Client, nginx: NginxInstance) -> None:
     proxied.get("/api/v1/models/", params={"probe": "access-log"})
     access_log = (nginx.log_dir / "access.log").read_text()
-    assert "GET /api/v1/models/?probe=access-log HTTP/1.1\" 200" in access_log
+    assert 'GET /api/v1/models/?probe=access-log HTTP/1.1" 200' in access_log
     assert (nginx.log_dir / "error.log").exists()

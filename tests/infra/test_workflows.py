@@ -27,7 +27,9 @@ def test_ci_lints_and_tests_on_push_and_pull_request() -> None:
     assert "ruff check ." in commands
     assert "bash .ci/run" in commands
     setup_python = [
-        step for job in workflow["jobs"].values() for step in job["steps"]
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
         if str(step.get("uses", "")).startswith("actions/setup-python")
     ]
     assert setup_python and setup_python[0]["with"]["python-version"] == "3.11"

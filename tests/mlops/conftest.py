@@ -16,8 +16,11 @@ from tests.conftest import TOXIC_EN
 from tests.databases import fresh_postgres_database
 from tests.servers import ServerProcess, start_backend
 
-TOKENS = {"viewer": "v-tok-123-viewer-4f1c", "editor": "e-tok-456-editor-9a2d",
-          "admin": "a-tok-789-admin-77e0b"}
+TOKENS = {
+    "viewer": "v-tok-123-viewer-4f1c",
+    "editor": "e-tok-456-editor-9a2d",
+    "admin": "a-tok-789-admin-77e0b",
+}
 API_TOKENS = ",".join(f"{role}:{token}" for role, token in TOKENS.items())
 ROLES = tuple(TOKENS)
 
@@ -67,7 +70,8 @@ class SharedServers:
     def get(self, database: str) -> ServerProcess:
         if database not in self.servers:
             self.servers[database] = start_auth_server(
-                self.tmp_path_factory.mktemp(f"shared-{database}"), database,
+                self.tmp_path_factory.mktemp(f"shared-{database}"),
+                database,
                 LOG_PREDICTION_TEXTS=str(self.KEEPS_TEXTS[database]).lower(),
             )
         return self.servers[database]
@@ -121,8 +125,9 @@ def fresh_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def upload_dataset(client: httpx.Client, path: Path) -> dict[str, Any]:
-    response = client.post("/api/v1/datasets",
-                           files={"file": (path.name, path.read_bytes(), "text/csv")})
+    response = client.post(
+        "/api/v1/datasets", files={"file": (path.name, path.read_bytes(), "text/csv")}
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 

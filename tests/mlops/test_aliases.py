@@ -63,10 +63,14 @@ def test_alias_moves_atomically_under_concurrent_predicts(
     def predict_forever() -> None:
         with role_client(db_server, "viewer") as viewer:
             while not stop.is_set():
-                response = viewer.post(f"{MODELS}/predict",
-                                       json={"model_id": "alias-race@production", "texts": PROBES})
-                model_id = response.json().get("model_id", "") if response.status_code == 200 \
+                response = viewer.post(
+                    f"{MODELS}/predict", json={"model_id": "alias-race@production", "texts": PROBES}
+                )
+                model_id = (
+                    response.json().get("model_id", "")
+                    if response.status_code == 200
                     else response.text
+                )
                 with lock:
                     answers[response.status_code, model_id] += 1
 
@@ -81,8 +85,9 @@ def test_alias_moves_atomically_under_concurrent_predicts(
             if "production" in get_model(editor, other["id"])["aliases"]:
                 errors.append(f"round {round_}: both versions hold production")
             # Read-your-writes: right after the move the alias serves the new holder.
-            response = editor.post(f"{MODELS}/predict", json={
-                "model_id": "alias-race@production", "texts": PROBES})
+            response = editor.post(
+                f"{MODELS}/predict", json={"model_id": "alias-race@production", "texts": PROBES}
+            )
             assert response.status_code == 200, response.text
             if response.json()["model_id"] != moved["id"]:
                 errors.append(f"round {round_}: served {response.json()['model_id']}")
@@ -104,8 +109,9 @@ def retrain(client: httpx.Client, name: str, dataset_id: str, **body: Any) -> ht
     return client.post(f"{MODELS}/retrain", json={"name": name, "dataset_id": dataset_id, **body})
 
 
-def finished_retrain(client: httpx.Client, name: str, dataset_id: str, **body: Any
-                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+def finished_retrain(
+    client: httpx.Client, name: str, dataset_id: str, **body: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     response = retrain(client, name, dataset_id, **body)
     assert response.status_code == 202, response.text
     accepted = response.json()
@@ -147,8 +153,9 @@ def test_a_better_challenger_is_promoted(
     # The champion was serving, so the challenger serves in its place.
     assert challenger["loaded"] is True
     with role_client(db_server, "viewer") as viewer:
-        answer = viewer.post(f"{MODELS}/predict",
-                             json={"model_id": "gate-up@production", "texts": PROBES})
+        answer = viewer.post(
+            f"{MODELS}/predict", json={"model_id": "gate-up@production", "texts": PROBES}
+        )
     assert answer.status_code == 200, answer.text
     assert answer.json()["model_id"] == challenger["id"]
 
@@ -158,8 +165,9 @@ def test_a_challenger_short_of_min_improvement_is_kept_out(
 ) -> None:
     champion = train(editor, dataset_on(db_server, fresh_csv)["id"], "gate-keep")
     promote(editor, champion["id"])
-    accepted, result = finished_retrain(editor, "gate-keep", dataset_on(db_server, small_csv)["id"],
-                                        min_improvement=0.5)
+    accepted, result = finished_retrain(
+        editor, "gate-keep", dataset_on(db_server, small_csv)["id"], min_improvement=0.5
+    )
 
     assert result["decision"] == "kept", result
     assert result["min_improvement"] == 0.5
@@ -177,8 +185,7 @@ def test_retrain_errors(db_server: ServerProcess, editor: httpx.Client, small_cs
     unpromoted = train(editor, dataset, "gate-unpromoted")
     assert_error(retrain(editor, "gate-unpromoted", dataset), 409, "promote")
     promote(editor, unpromoted["id"])
-    assert_error(retrain(editor, "gate-unpromoted", "ds-does-not-exist"), 404,
-                 "ds-does-not-exist")
+    assert_error(retrain(editor, "gate-unpromoted", "ds-does-not-exist"), 404, "ds-does-not-exist")
     response = retrain(editor, "gate-unpromoted", dataset, min_improvement=2)
     assert response.status_code == 422
     with role_client(db_server, "viewer") as viewer:
@@ -197,10 +204,18 @@ def test_alias_errors(db_server: ServerProcess, editor: httpx.Client, small_csv:
             answer = viewer.post(f"{MODELS}/predict", json={"model_id": ref, "texts": ["x"]})
             assert_error(answer, 404, ref)
         # The alias resolves, but its holder is not loaded: 409, as for its id.
-        assert_error(viewer.post(f"{MODELS}/predict", json={
-            "model_id": "alias-errors@staging", "texts": ["x"]}), 409, "load")
+        assert_error(
+            viewer.post(
+                f"{MODELS}/predict", json={"model_id": "alias-errors@staging", "texts": ["x"]}
+            ),
+            409,
+            "load",
+        )
         assert viewer.post(f"{MODELS}/{model['id']}/promote", json={}).status_code == 403
     # Removing the holder removes its aliases with it.
     assert editor.delete(f"{MODELS}/{model['id']}").status_code == 200
-    assert_error(editor.post(f"{MODELS}/predict", json={
-        "model_id": "alias-errors@staging", "texts": ["x"]}), 404, "alias-errors@staging")
+    assert_error(
+        editor.post(f"{MODELS}/predict", json={"model_id": "alias-errors@staging", "texts": ["x"]}),
+        404,
+        "alias-errors@staging",
+    )

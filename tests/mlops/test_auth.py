@@ -66,8 +66,7 @@ def matrix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
     Its access log is on, so that the token check also covers uvicorn's line per request.
     """
-    server = start_auth_server(tmp_path_factory.mktemp("matrix"), ACCESS_LOG="true",
-                               **NO_DEFAULTS)
+    server = start_auth_server(tmp_path_factory.mktemp("matrix"), ACCESS_LOG="true", **NO_DEFAULTS)
     yield server
     server.stop()
 
@@ -104,10 +103,16 @@ def test_role_matrix(matrix_server: ServerProcess, routes: list[tuple[str, str]]
     variants = [(m, p, r) for (m, p) in routes for r in {p, p.rstrip("/") or "/"}]
     clients: dict[str, httpx.Client] = {
         "none": role_client(matrix_server, None),
-        "unknown": httpx.Client(base_url=matrix_server.url, timeout=60,
-                                headers={"Authorization": f"Bearer {UNKNOWN_TOKEN}"}),
-        "basic": httpx.Client(base_url=matrix_server.url, timeout=60,
-                              headers={"Authorization": f"Basic {TOKENS['admin']}"}),
+        "unknown": httpx.Client(
+            base_url=matrix_server.url,
+            timeout=60,
+            headers={"Authorization": f"Bearer {UNKNOWN_TOKEN}"},
+        ),
+        "basic": httpx.Client(
+            base_url=matrix_server.url,
+            timeout=60,
+            headers={"Authorization": f"Basic {TOKENS['admin']}"},
+        ),
         **{role: role_client(matrix_server, role) for role in ROLES},
     }
     try:
@@ -148,8 +153,9 @@ def test_an_allowed_role_does_the_work(matrix_server: ServerProcess, small_csv: 
     """Past the role check the route really runs: an editor uploads, a viewer reads, only
     an admin deletes everything."""
     with role_client(matrix_server, "editor") as editor:
-        upload = editor.post("/api/v1/datasets",
-                             files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")})
+        upload = editor.post(
+            "/api/v1/datasets", files={"file": ("small.csv", small_csv.read_bytes(), "text/csv")}
+        )
     assert upload.status_code == 201, upload.text
     with role_client(matrix_server, "viewer") as viewer:
         listed = viewer.get("/api/v1/datasets")
@@ -165,12 +171,17 @@ def test_tokens_never_reach_the_logs(
 ) -> None:
     # Every token has been sent by now (the matrix ran); send each once more to be sure.
     for token in (*TOKENS.values(), UNKNOWN_TOKEN):
-        httpx.get(f"{matrix_server.url}/api/v1/models/", timeout=30,
-                  headers={"Authorization": f"Bearer {token}"})
+        httpx.get(
+            f"{matrix_server.url}/api/v1/models/",
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
     backend_log = Path(matrix_server.env["LOG_DIR"]) / "backend.log"
     assert backend_log.is_file(), "the backend writes no log file under LOG_DIR"
-    logs = {"backend.log": backend_log.read_text(errors="replace"),
-            "uvicorn log": matrix_server.log()}
+    logs = {
+        "backend.log": backend_log.read_text(errors="replace"),
+        "uvicorn log": matrix_server.log(),
+    }
     assert "GET /api/v1/models/" in logs["uvicorn log"]  # the requests were logged at all
     for name, text in logs.items():
         for token in (*TOKENS.values(), UNKNOWN_TOKEN):
@@ -195,15 +206,18 @@ def test_metrics(matrix_server: ServerProcess) -> None:
         return None
 
     # Requests by route template (not by concrete path) and status.
-    assert (value("http_requests_total", route="/api/v1/models/", method="GET", status="200")
-            or 0) >= 1
-    assert (value("http_requests_total", route="/api/v1/models/", method="GET", status="401")
-            or 0) >= 1
-    assert (value("http_requests_total", route="/api/v1/tasks/{task_id}", status="404")
-            or 0) >= 1
+    assert (
+        value("http_requests_total", route="/api/v1/models/", method="GET", status="200") or 0
+    ) >= 1
+    assert (
+        value("http_requests_total", route="/api/v1/models/", method="GET", status="401") or 0
+    ) >= 1
+    assert (value("http_requests_total", route="/api/v1/tasks/{task_id}", status="404") or 0) >= 1
     assert not any("does-not-exist" in str(labels) for _n, labels, _v in samples)
-    assert value("http_request_duration_seconds_bucket", route="/api/v1/models/",
-                 le="+Inf") is not None
+    assert (
+        value("http_request_duration_seconds_bucket", route="/api/v1/models/", le="+Inf")
+        is not None
+    )
     assert value("http_request_duration_seconds_count", route="/api/v1/models/") is not None
     for status in ("queued", "running", "succeeded", "failed", "cancelled"):
         assert value("tasks", status=status) is not None, status
@@ -211,7 +225,7 @@ def test_metrics(matrix_server: ServerProcess) -> None:
     assert value("fit_queue_length") == 0
 
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 

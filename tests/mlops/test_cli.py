@@ -16,15 +16,31 @@ from tests.servers import REPO_ROOT
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "backend.cli", *map(str, args)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, small_csv: Path) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("cli") / "model.skops"
-    done = cli("train", "--csv", small_csv, "--model", "logreg", "--param", "C=2",
-               "--vectorizer", "ngram_range=1,2", "--out", out)
+    done = cli(
+        "train",
+        "--csv",
+        small_csv,
+        "--model",
+        "logreg",
+        "--param",
+        "C=2",
+        "--vectorizer",
+        "ngram_range=1,2",
+        "--out",
+        out,
+    )
     assert done.returncode == 0, done.stderr
     return out, json.loads(done.stdout)
 
@@ -66,17 +82,23 @@ def test_bad_param_exits_2_naming_it(small_csv: Path, tmp_path: Path) -> None:
 
 # The same errors in process (faster than a Python start each): exit code 2, a message naming
 # what is wrong, no traceback, no output file.
-@pytest.mark.parametrize(("args", "needle"), [
-    (("--param", "gamma=2"), "params.gamma"),
-    (("--param", "max_iter=many"), "params.max_iter"),
-    (("--model", "mnb", "--param", "C=1"), "params.C"),
-    (("--vectorizer", "ngram_range=3,1"), "ngram_range"),
-    (("--vectorizer", "analyzer=letters"), "vectorizer.analyzer"),
-    (("--param", "C"), "key=value"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--param", "gamma=2"), "params.gamma"),
+        (("--param", "max_iter=many"), "params.max_iter"),
+        (("--model", "mnb", "--param", "C=1"), "params.C"),
+        (("--vectorizer", "ngram_range=3,1"), "ngram_range"),
+        (("--vectorizer", "analyzer=letters"), "vectorizer.analyzer"),
+        (("--param", "C"), "key=value"),
+    ],
+)
 def test_bad_arguments_exit_2_naming_them(
-    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    args: tuple[str, ...], needle: str,
+    small_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    needle: str,
 ) -> None:
     out = tmp_path / "never.skops"
     assert main(["train", "--csv", str(small_csv), *args, "--out", str(out)]) == 2
@@ -101,7 +123,6 @@ def test_predict_refuses_an_untrusted_file(
     evil = tmp_path / "evil.skops"
     sio.dump(FunctionTransformer(eval), evil)
     out = tmp_path / "p.csv"
-    assert main(["predict", "--model", str(evil), "--csv", str(small_csv),
-                 "--out", str(out)]) == 2
+    assert main(["predict", "--model", str(evil), "--csv", str(small_csv), "--out", str(out)]) == 2
     assert "builtins.eval" in capsys.readouterr().err
     assert not out.exists()

@@ -22,8 +22,13 @@ from tests.backend.api_steps import MODELS, assert_error, get_model, load, load_
 from tests.mlops.conftest import dataset_on, role_client
 from tests.servers import ServerProcess
 
-PROBES = ["you are a wonderful person", "shut up you stupid idiot", "the weather is fine",
-          "I hate you and everyone like you", ""]
+PROBES = [
+    "you are a wonderful person",
+    "shut up you stupid idiot",
+    "the weather is fine",
+    "I hate you and everyone like you",
+    "",
+]
 
 
 class AlwaysToxic:
@@ -43,8 +48,13 @@ def admin(server: ServerProcess) -> Any:
 
 @pytest.fixture(scope="module")
 def original(admin: httpx.Client, server: ServerProcess, small_csv: Path) -> dict[str, Any]:
-    return train(admin, dataset_on(server, small_csv)["id"], "files-original",
-                 params={"C": 3.0}, vectorizer={"ngram_range": [1, 2]})
+    return train(
+        admin,
+        dataset_on(server, small_csv)["id"],
+        "files-original",
+        params={"C": 3.0},
+        vectorizer={"ngram_range": [1, 2]},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +67,11 @@ def downloaded(admin: httpx.Client, original: dict[str, Any]) -> bytes:
 
 
 def upload(client: httpx.Client, payload: bytes, name: str) -> httpx.Response:
-    return client.post(f"{MODELS}/upload", data={"name": name},
-                       files={"file": ("model.skops", payload, "application/octet-stream")})
+    return client.post(
+        f"{MODELS}/upload",
+        data={"name": name},
+        files={"file": ("model.skops", payload, "application/octet-stream")},
+    )
 
 
 def model_answers(client: httpx.Client, model_id: str) -> tuple[list[Any], list[list[float]]]:
@@ -77,8 +90,9 @@ def test_download_is_a_skops_pipeline(downloaded: bytes) -> None:
     assert pipeline.predict(PROBES).shape == (len(PROBES),)
 
 
-def test_upload_round_trip(admin: httpx.Client, original: dict[str, Any],
-                           downloaded: bytes) -> None:
+def test_upload_round_trip(
+    admin: httpx.Client, original: dict[str, Any], downloaded: bytes
+) -> None:
     response = upload(admin, downloaded, "files-reuploaded")
     assert response.status_code == 200, response.text
     info = response.json()
@@ -102,15 +116,16 @@ def test_upload_round_trip(admin: httpx.Client, original: dict[str, Any],
 
 
 def test_foreign_types_are_refused(admin: httpx.Client) -> None:
-    with_eval = Pipeline([
-        ("vectorizer", TfidfVectorizer()),
-        ("to_dense", FunctionTransformer(eval)),
-        ("classifier", LogisticRegression()),
-    ])
+    with_eval = Pipeline(
+        [
+            ("vectorizer", TfidfVectorizer()),
+            ("to_dense", FunctionTransformer(eval)),
+            ("classifier", LogisticRegression()),
+        ]
+    )
     assert_error(upload(admin, sio.dumps(with_eval), "files-eval"), 400, "builtins.eval")
     custom = sio.dumps(AlwaysToxic())
-    assert_error(upload(admin, custom, "files-custom"), 400,
-                 f"{__name__}.AlwaysToxic")
+    assert_error(upload(admin, custom, "files-custom"), 400, f"{__name__}.AlwaysToxic")
     names = [m["name"] for m in admin.get(MODELS).json()]
     assert "files-eval" not in names and "files-custom" not in names
 
@@ -122,11 +137,18 @@ def test_damaged_and_foreign_files_are_refused(admin: httpx.Client, downloaded: 
     truncated = downloaded[: len(downloaded) // 2]
     pickled = pickle.dumps(sio.loads(downloaded))
     not_a_classifier = sio.dumps(TfidfVectorizer().fit(["alpha beta", "gamma delta"]))
-    unfitted = sio.dumps(Pipeline([("vectorizer", TfidfVectorizer()),
-                                   ("classifier", LogisticRegression())]))
-    for label, payload in [("flipped", bytes(flipped)), ("truncated", truncated),
-                           ("pickle", pickled), ("empty", b""), ("text", b"hello, world"),
-                           ("not a classifier", not_a_classifier), ("unfitted", unfitted)]:
+    unfitted = sio.dumps(
+        Pipeline([("vectorizer", TfidfVectorizer()), ("classifier", LogisticRegression())])
+    )
+    for label, payload in [
+        ("flipped", bytes(flipped)),
+        ("truncated", truncated),
+        ("pickle", pickled),
+        ("empty", b""),
+        ("text", b"hello, world"),
+        ("not a classifier", not_a_classifier),
+        ("unfitted", unfitted),
+    ]:
         response = upload(admin, payload, "files-damaged")
         assert response.status_code == 400, f"{label}: {response.status_code} {response.text}"
         assert "Traceback" not in response.text
@@ -135,8 +157,12 @@ def test_damaged_and_foreign_files_are_refused(admin: httpx.Client, downloaded: 
 
 def test_upload_needs_a_valid_name(admin: httpx.Client, downloaded: bytes) -> None:
     assert upload(admin, downloaded, "../escape").status_code == 422
-    assert admin.post(f"{MODELS}/upload", files={
-        "file": ("m.skops", downloaded, "application/octet-stream")}).status_code == 422
+    assert (
+        admin.post(
+            f"{MODELS}/upload", files={"file": ("m.skops", downloaded, "application/octet-stream")}
+        ).status_code
+        == 422
+    )
 
 
 def test_altered_model_file_is_refused_on_load(
@@ -149,14 +175,17 @@ def test_altered_model_file_is_refused_on_load(
     victim_id = victim.json()["id"]
     artifact = Path(server.env["DATA_DIR"]) / "models" / f"{victim_id}.skops"
     assert artifact.is_file()
-    other = sio.dumps(Pipeline([("vectorizer", TfidfVectorizer()),
-                                ("classifier", LogisticRegression())])
-                      .fit(["nice day", "you idiot", "lovely", "stupid"], [0, 1, 0, 1]))
+    other = sio.dumps(
+        Pipeline([("vectorizer", TfidfVectorizer()), ("classifier", LogisticRegression())]).fit(
+            ["nice day", "you idiot", "lovely", "stupid"], [0, 1, 0, 1]
+        )
+    )
     artifact.write_bytes(other)
 
     assert_error(load(admin, victim_id), 409, "sha256")
     assert get_model(admin, victim_id)["loaded"] is False
     dataset = admin.get("/api/v1/datasets").json()[0]["id"]
-    evaluated = admin.post(f"{MODELS}/evaluate",
-                           json={"model_id": victim_id, "dataset_id": dataset})
+    evaluated = admin.post(
+        f"{MODELS}/evaluate", json={"model_id": victim_id, "dataset_id": dataset}
+    )
     assert_error(evaluated, 409, "sha256")

@@ -53,8 +53,9 @@ def test_predictions_are_logged(db_server: ServerProcess, logged_model: dict[str
         predicted = viewer.post(f"{MODELS}/predict", json={"model_id": model_id, "texts": TEXTS})
         assert predicted.status_code == 200, predicted.text
         time.sleep(0.02)  # distinct times, so `since` can tell the two calls apart
-        scored = viewer.post(f"{MODELS}/predict_scores",
-                             json={"model_id": model_id, "texts": TEXTS[:2]})
+        scored = viewer.post(
+            f"{MODELS}/predict_scores", json={"model_id": model_id, "texts": TEXTS[:2]}
+        )
         assert scored.status_code == 200, scored.text
         rows = wait_rows(viewer, 2, model_id=model_id, limit=10)
 
@@ -85,16 +86,25 @@ def test_log_filters(db_server: ServerProcess, logged_model: dict[str, Any]) -> 
     model_id = logged_model["id"]
     with role_client(db_server, "editor") as editor:
         for text in ("first call", "second call"):
-            response = editor.post(f"{MODELS}/predict",
-                                   json={"model_id": model_id, "texts": [text]})
+            response = editor.post(
+                f"{MODELS}/predict", json={"model_id": model_id, "texts": [text]}
+            )
             assert response.status_code == 200, response.text
-            assert poll(lambda text=text: [
-                row["items"][0]["sha256"] for row in log_rows(editor, model_id=model_id, limit=1)
-            ] == [sha256(text)]), f"{text!r} was never logged"
+            assert poll(
+                lambda text=text: (
+                    [
+                        row["items"][0]["sha256"]
+                        for row in log_rows(editor, model_id=model_id, limit=1)
+                    ]
+                    == [sha256(text)]
+                )
+            ), f"{text!r} was never logged"
             time.sleep(0.02)  # distinct times, so `since` can tell the two calls apart
         latest = wait_rows(editor, 2, model_id=model_id, limit=2)
         assert [row["items"][0]["sha256"] for row in latest] == [
-            sha256("second call"), sha256("first call")]
+            sha256("second call"),
+            sha256("first call"),
+        ]
         assert [row["role"] for row in latest] == ["editor", "editor"]
 
         newest = log_rows(editor, model_id=model_id, limit=1)
@@ -107,13 +117,15 @@ def test_log_filters(db_server: ServerProcess, logged_model: dict[str, Any]) -> 
         moment = datetime.fromisoformat(latest[0]["created_at"].replace("Z", "+00:00"))
         in_berlin = moment.astimezone(timezone(timedelta(hours=1))).isoformat()
         assert [r["id"] for r in log_rows(editor, model_id=model_id, since=in_berlin)] == [
-            latest[0]["id"]]
+            latest[0]["id"]
+        ]
         assert log_rows(editor, model_id=model_id, since="2999-01-01T00:00:00Z") == []
         assert log_rows(editor, model_id="mdl-nobody") == []
         everything = log_rows(editor, limit=1000)
         assert {row["model_id"] for row in everything} >= {model_id}
         assert [r["created_at"] for r in everything] == sorted(
-            (r["created_at"] for r in everything), reverse=True)
+            (r["created_at"] for r in everything), reverse=True
+        )
 
         assert editor.get(PREDICTIONS, params={"limit": 0}).status_code == 422
         assert editor.get(PREDICTIONS, params={"since": "yesterday"}).status_code == 422
@@ -126,11 +138,11 @@ def test_failed_predicts_are_not_logged(
 ) -> None:
     with role_client(db_server, "viewer") as viewer:
         before = log_rows(viewer, limit=1000)
-        response = viewer.post(f"{MODELS}/predict",
-                               json={"model_id": "mdl-nobody", "texts": ["x"]})
+        response = viewer.post(f"{MODELS}/predict", json={"model_id": "mdl-nobody", "texts": ["x"]})
         assert response.status_code == 404
-        probe = viewer.post(f"{MODELS}/predict",
-                            json={"model_id": logged_model["id"], "texts": ["probe"]})
+        probe = viewer.post(
+            f"{MODELS}/predict", json={"model_id": logged_model["id"], "texts": ["probe"]}
+        )
         assert probe.status_code == 200
         rows = wait_rows(viewer, len(before) + 1, limit=1000)
     assert len(rows) == len(before) + 1

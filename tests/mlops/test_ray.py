@@ -49,10 +49,21 @@ def ray_head() -> Iterator[str]:
     log_path = Path(temp_dir) / "ray-start.log"
     with log_path.open("wb") as log_file:
         head = subprocess.Popen(
-            ["ray", "start", "--head", f"--port={port}", "--num-cpus=2",
-             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp_dir}",
-             "--block"],
-            env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                "ray",
+                "start",
+                "--head",
+                f"--port={port}",
+                "--num-cpus=2",
+                "--include-dashboard=false",
+                "--disable-usage-stats",
+                f"--temp-dir={temp_dir}",
+                "--block",
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 120
@@ -81,10 +92,10 @@ def stop_ray_head(head: subprocess.Popen[bytes], temp_dir: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def ray_server(ray_head: str, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[ServerProcess]:
-    server = start_auth_server(tmp_path_factory.mktemp("ray") / "data", FIT_EXECUTOR="ray",
-                               RAY_ADDRESS=ray_head)
+def ray_server(ray_head: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_auth_server(
+        tmp_path_factory.mktemp("ray") / "data", FIT_EXECUTOR="ray", RAY_ADDRESS=ray_head
+    )
     yield server
     server.stop()
 
@@ -110,8 +121,12 @@ def test_a_fit_on_ray_succeeds_and_predicts(
 def test_a_grid_search_on_ray(
     ray_server: ServerProcess, editor: httpx.Client, small_csv: Path
 ) -> None:
-    accepted = fit_ok(editor, dataset_on(ray_server, small_csv)["id"], "searched-on-ray",
-                      search={"param_grid": {"C": [0.1, 1, 10]}, "cv": 3})
+    accepted = fit_ok(
+        editor,
+        dataset_on(ray_server, small_csv)["id"],
+        "searched-on-ray",
+        search={"param_grid": {"C": [0.1, 1, 10]}, "cv": 3},
+    )
     task = wait_task(editor, accepted["task_id"])
     assert task["status"] == "succeeded", task
     assert task["kind"] == "search"
@@ -123,8 +138,13 @@ def test_a_grid_search_on_ray(
 def test_an_auto_fit_on_ray(
     ray_server: ServerProcess, editor: httpx.Client, small_csv: Path
 ) -> None:
-    model = train(editor, dataset_on(ray_server, small_csv)["id"], "auto-on-ray",
-                  model_type="auto", params={"budget_s": 20})
+    model = train(
+        editor,
+        dataset_on(ray_server, small_csv)["id"],
+        "auto-on-ray",
+        model_type="auto",
+        params={"budget_s": 20},
+    )
     assert model["status"] == "trained" and model["model_type"] == "auto"
     assert model["params"]["chosen"]["candidates_tried"] >= 1
     assert "threshold" in model["metrics"]

@@ -23,8 +23,13 @@ def editor(server: ServerProcess) -> Any:
 
 
 def test_grid_search_fit(server: ServerProcess, editor: httpx.Client, small_csv: Path) -> None:
-    response = submit_fit(editor, dataset_on(server, small_csv)["id"], "searched",
-                          params={"max_iter": 500}, search=GRID)
+    response = submit_fit(
+        editor,
+        dataset_on(server, small_csv)["id"],
+        "searched",
+        params={"max_iter": 500},
+        search=GRID,
+    )
     assert response.status_code == 202, response.text
     accepted = response.json()
     task = wait_task(editor, accepted["task_id"])
@@ -44,17 +49,23 @@ def test_grid_search_fit(server: ServerProcess, editor: httpx.Client, small_csv:
     assert 0 <= model["metrics"]["f1"] <= 1
 
 
-@pytest.mark.parametrize(("grid", "needle"), [
-    ({"param_grid": {"C": [1, -1]}}, "search.param_grid.C"),
-    ({"param_grid": {"C": [1, "many"]}}, "search.param_grid.C"),
-    ({"param_grid": {"gamma": [1, 2]}}, "search.param_grid.gamma"),
-    ({"param_grid": {"C": []}}, "search.param_grid.C"),
-    ({"param_grid": {}}, "search.param_grid"),
-    ({"param_grid": {"C": [1, 2]}, "cv": 1}, "cv"),
-    ({"param_grid": {"C": list(range(1, 300))}}, "search.param_grid"),
-])
+@pytest.mark.parametrize(
+    ("grid", "needle"),
+    [
+        ({"param_grid": {"C": [1, -1]}}, "search.param_grid.C"),
+        ({"param_grid": {"C": [1, "many"]}}, "search.param_grid.C"),
+        ({"param_grid": {"gamma": [1, 2]}}, "search.param_grid.gamma"),
+        ({"param_grid": {"C": []}}, "search.param_grid.C"),
+        ({"param_grid": {}}, "search.param_grid"),
+        ({"param_grid": {"C": [1, 2]}, "cv": 1}, "cv"),
+        ({"param_grid": {"C": list(range(1, 300))}}, "search.param_grid"),
+    ],
+)
 def test_bad_grid_is_422_naming_it(
-    server: ServerProcess, editor: httpx.Client, small_csv: Path, grid: dict[str, Any],
+    server: ServerProcess,
+    editor: httpx.Client,
+    small_csv: Path,
+    grid: dict[str, Any],
     needle: str,
 ) -> None:
     before = len(editor.get("/api/v1/tasks/").json())

@@ -31,8 +31,11 @@ from tests.mlops.conftest import poll, role_client, start_auth_server, upload_da
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    url = (fresh_postgres_database() if request.param == "postgresql"
-           else f"sqlite:///{tmp_path / 'app.db'}")
+    url = (
+        fresh_postgres_database()
+        if request.param == "postgresql"
+        else f"sqlite:///{tmp_path / 'app.db'}"
+    )
     db = Database(url)
     yield db
     db.dispose()
@@ -73,11 +76,14 @@ def test_postgresql_server_restart_keeps_its_state(tmp_path: Path, small_csv: Pa
             promoted = editor.post(f"{MODELS}/{model['id']}/promote", json={})
             assert promoted.status_code == 200, promoted.text
             texts = ["you are lovely", "you idiot"]
-            before = editor.post(f"{MODELS}/predict",
-                                 json={"model_id": "kept-over-restart@production", "texts": texts})
+            before = editor.post(
+                f"{MODELS}/predict",
+                json={"model_id": "kept-over-restart@production", "texts": texts},
+            )
             assert before.status_code == 200, before.text
-            assert poll(lambda: editor.get("/api/v1/predictions",
-                                           params={"model_id": model["id"]}).json())
+            assert poll(
+                lambda: editor.get("/api/v1/predictions", params={"model_id": model["id"]}).json()
+            )
             # One fit running when the server goes down, one queued behind it (one worker).
             full = upload_dataset(editor, TOXIC_EN)
             running = fit_ok(editor, full["id"], "cut-by-restart", **SLOW_FIT)
@@ -96,16 +102,22 @@ def test_postgresql_server_restart_keeps_its_state(tmp_path: Path, small_csv: Pa
             assert kept["status"] == "trained" and kept["loaded"] is True
             assert kept["aliases"] == ["production"]
             assert kept["metrics"] == model["metrics"]
-            after = editor.post(f"{MODELS}/predict",
-                                json={"model_id": "kept-over-restart@production", "texts": texts})
+            after = editor.post(
+                f"{MODELS}/predict",
+                json={"model_id": "kept-over-restart@production", "texts": texts},
+            )
             assert after.status_code == 200, after.text
             # The same predictions; each call has prediction ids of its own.
             assert after.json()["predictions"] == before.json()["predictions"]
             assert after.json()["model_id"] == before.json()["model_id"]
             assert get_task(editor, fit_task["id"]) == fit_task
             # The call before the restart and the one after (written by the log's thread).
-            assert poll(lambda: len(editor.get("/api/v1/predictions",
-                                               params={"model_id": model["id"]}).json()) == 2)
+            assert poll(
+                lambda: (
+                    len(editor.get("/api/v1/predictions", params={"model_id": model["id"]}).json())
+                    == 2
+                )
+            )
 
             cut = get_task(editor, running["task_id"])
             assert cut["status"] == "failed", cut

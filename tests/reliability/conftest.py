@@ -29,8 +29,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [i for i in items if not i.get_closest_marker("slow")]
 
 
-def wait_task(url: str, task_id: str, *, timeout: float = 120, headers: Any = None,
-              until: tuple[str, ...] = ("succeeded", "failed", "cancelled")) -> dict[str, Any]:
+def wait_task(
+    url: str,
+    task_id: str,
+    *,
+    timeout: float = 120,
+    headers: Any = None,
+    until: tuple[str, ...] = ("succeeded", "failed", "cancelled"),
+) -> dict[str, Any]:
     """Poll a task until its status is one of `until`; return its TaskInfo."""
     deadline = time.monotonic() + timeout
     task: dict[str, Any] = {}
@@ -42,10 +48,20 @@ def wait_task(url: str, task_id: str, *, timeout: float = 120, headers: Any = No
     raise AssertionError(f"task {task_id} not in {until} after {timeout}s: {task}")
 
 
-def upload_csv(server: ServerProcess, content: bytes, filename: str = "data.csv",
-               headers: Any = None, **form: str) -> httpx.Response:
-    return httpx.post(f"{server.url}/api/v1/datasets", headers=headers, timeout=120,
-                      files={"file": (filename, content, "text/csv")}, data=form)
+def upload_csv(
+    server: ServerProcess,
+    content: bytes,
+    filename: str = "data.csv",
+    headers: Any = None,
+    **form: str,
+) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/v1/datasets",
+        headers=headers,
+        timeout=120,
+        files={"file": (filename, content, "text/csv")},
+        data=form,
+    )
 
 
 def assert_healthy(server: ServerProcess) -> None:
@@ -54,6 +70,9 @@ def assert_healthy(server: ServerProcess) -> None:
     assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
     ready = httpx.get(f"{server.url}/ready", timeout=10)
     assert ready.status_code == 200, ready.text
-    predicted = httpx.post(f"{server.url}/api/v1/models/predict", timeout=30,
-                           json={"model_id": "default-logreg", "texts": ["you are nice"]})
+    predicted = httpx.post(
+        f"{server.url}/api/v1/models/predict",
+        timeout=30,
+        json={"model_id": "default-logreg", "texts": ["you are nice"]},
+    )
     assert predicted.status_code == 200, predicted.text

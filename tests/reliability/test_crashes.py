@@ -29,7 +29,8 @@ PROBES = ["you are a wonderful person", "shut up you idiot", "meh", "", "🙂 о
 # to hit every stage of storing (streaming, parsing, writing the file, committing the row).
 KILL_DELAY_S = float(os.environ.get("CRASH_KILL_DELAY_S", "0.8"))
 SLOW_FIT: dict[str, Any] = {
-    "model_type": "logreg", "params": {"max_iter": 5000, "C": 100},
+    "model_type": "logreg",
+    "params": {"max_iter": 5000, "C": 100},
     "vectorizer": {"analyzer": "char_wb", "ngram_range": [2, 5]},
 }
 
@@ -72,8 +73,11 @@ def _start_slow_fit(server: ServerProcess, dataset_id: str, name: str) -> dict[s
 def _wait_exit(pids: list[int], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        alive = [p for p in pids if psutil.pid_exists(p)
-                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = [
+            p
+            for p in pids
+            if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
         if not alive:
             return
         time.sleep(0.1)
@@ -84,11 +88,13 @@ def assert_consistent(data_dir: Path) -> None:
     """The SQLite file is sound and every record matches the files beside it, both ways."""
     with sqlite3.connect(data_dir / "app.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        models = db.execute("SELECT id, status, artifact_path, artifact_sha256 FROM models"
-                            ).fetchall()
+        models = db.execute(
+            "SELECT id, status, artifact_path, artifact_sha256 FROM models"
+        ).fetchall()
         datasets = db.execute("SELECT id, path FROM datasets").fetchall()
-        running = db.execute("SELECT id FROM tasks WHERE status IN ('running', 'queued')"
-                             ).fetchall()
+        running = db.execute(
+            "SELECT id FROM tasks WHERE status IN ('running', 'queued')"
+        ).fetchall()
         training = db.execute("SELECT id FROM models WHERE status = 'training'").fetchall()
     assert running == [] and training == [], (running, training)
     models_dir = data_dir / "models"
@@ -106,8 +112,9 @@ def assert_consistent(data_dir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def crash_server(seed_data_dir: Path, small_csv: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def crash_server(
+    seed_data_dir: Path, small_csv: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """A server with a trained model of our own beside the defaults, and their outputs.
 
     Shared by the tests of this module in order: each crashes it, restarts it on the same
@@ -117,12 +124,19 @@ def crash_server(seed_data_dir: Path, small_csv: Path,
     server = start_backend(data_dir)
     small = upload_csv(server, small_csv.read_bytes(), "small.csv").json()
     full = upload_csv(server, TOXIC_EN.read_bytes(), "full.csv").json()
-    accepted = _post(server, "/models/fit", name="before-crash", dataset_id=small["id"],
-                     model_type="mnb")
+    accepted = _post(
+        server, "/models/fit", name="before-crash", dataset_id=small["id"], model_type="mnb"
+    )
     assert wait_task(server.url, accepted["task_id"])["status"] == "succeeded"
     models = ["default-logreg", "default-mnb", "default-svc", accepted["model_id"]]
-    state = {"server": server, "full": full["id"], "small": small["id"], "models": models,
-             "outputs": _outputs(server, models), "datasets": _get(server, "/datasets")}
+    state = {
+        "server": server,
+        "full": full["id"],
+        "small": small["id"],
+        "models": models,
+        "outputs": _outputs(server, models),
+        "datasets": _get(server, "/datasets"),
+    }
     yield state
     state["server"].stop()
 
@@ -133,8 +147,7 @@ def _restart(state: dict[str, Any]) -> ServerProcess:
     return state["server"]
 
 
-def _restart_and_check(state: dict[str, Any], interrupted: dict[str, Any] | None
-                       ) -> ServerProcess:
+def _restart_and_check(state: dict[str, Any], interrupted: dict[str, Any] | None) -> ServerProcess:
     data_dir = Path(state["server"].env["DATA_DIR"])
     server = state["server"] = start_backend(data_dir)
     if interrupted is not None:
@@ -188,12 +201,16 @@ def test_server_killed_mid_upload(crash_server: dict[str, Any], small_csv: Path)
         sent.set()
         while not killed.wait(0.1):  # the rest never comes: the server dies first
             yield b""
-        yield content[len(content) // 2:] + b"\r\n--b--\r\n"
+        yield content[len(content) // 2 :] + b"\r\n--b--\r\n"
 
     def upload() -> None:
         with contextlib.suppress(httpx.HTTPError):
-            httpx.post(f"{server.url}/api/v1/datasets", content=slow_body(), timeout=60,
-                       headers={"content-type": "multipart/form-data; boundary=b"})
+            httpx.post(
+                f"{server.url}/api/v1/datasets",
+                content=slow_body(),
+                timeout=60,
+                headers={"content-type": "multipart/form-data; boundary=b"},
+            )
 
     uploader = threading.Thread(target=upload, daemon=True)
     uploader.start()

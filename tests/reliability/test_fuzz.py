@@ -24,8 +24,13 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import StartServer
 from tests.reliability.conftest import assert_healthy
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES_PER_OPERATION", "60"))
 QUICK_EXAMPLES_PER_OPERATION = 12
 MIN_TOTAL_CASES = 1000
@@ -38,8 +43,12 @@ KNOWN_IDS: dict[str, list[str]] = {
 # Operations that destroy what the other cases rely on run last.
 DESTRUCTIVE = ("DELETE", "/remove_all")
 SETTINGS = settings(
-    max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-    suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
 )
 
 
@@ -56,8 +65,15 @@ def _with_known_ids(case: Any, choice: int) -> Any:
     return case
 
 
-def _fuzz(label: str, strategy: Any, run_settings: settings, checks: list[Any],
-          calls: Counter[str], failures: dict[str, str], seconds: dict[str, float]) -> None:
+def _fuzz(
+    label: str,
+    strategy: Any,
+    run_settings: settings,
+    checks: list[Any],
+    calls: Counter[str],
+    failures: dict[str, str],
+    seconds: dict[str, float],
+) -> None:
     """Run `strategy`'s cases against the server; count them, keep the first failure."""
     started = time.monotonic()
 
@@ -83,12 +99,14 @@ def _operations(schema: Any) -> list[Any]:
     return sorted(operations, key=lambda op: any(d in op.label for d in DESTRUCTIVE))
 
 
-@pytest.mark.parametrize("examples", [
-    pytest.param(QUICK_EXAMPLES_PER_OPERATION, id="quick"),
-    pytest.param(EXAMPLES_PER_OPERATION, id="full", marks=pytest.mark.slow),
-])
-def test_every_operation_conforms_and_never_5xx(start_server: StartServer, examples: int
-                                                ) -> None:
+@pytest.mark.parametrize(
+    "examples",
+    [
+        pytest.param(QUICK_EXAMPLES_PER_OPERATION, id="quick"),
+        pytest.param(EXAMPLES_PER_OPERATION, id="full", marks=pytest.mark.slow),
+    ],
+)
+def test_every_operation_conforms_and_never_5xx(start_server: StartServer, examples: int) -> None:
     """The full run (`-m slow`) makes ≥1,000 cases; the quick one in the normal suite ~300."""
     server = start_server(MAX_QUEUED_FITS="4", FIT_TIMEOUT_S="20")
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
@@ -102,10 +120,18 @@ def test_every_operation_conforms_and_never_5xx(start_server: StartServer, examp
         strategy = st.one_of(
             operation.as_strategy(),
             st.tuples(operation.as_strategy(), st.integers(0, 7)).map(
-                lambda pair: _with_known_ids(*pair)),
+                lambda pair: _with_known_ids(*pair)
+            ),
         )
-        _fuzz(operation.label, strategy, settings(SETTINGS, max_examples=examples), CHECKS,
-              calls, failures, seconds)
+        _fuzz(
+            operation.label,
+            strategy,
+            settings(SETTINGS, max_examples=examples),
+            CHECKS,
+            calls,
+            failures,
+            seconds,
+        )
 
     report = "\n\n".join(f"== {label}\n{error}" for label, error in failures.items())
     assert not failures, report
@@ -129,10 +155,15 @@ def test_invalid_input_is_a_documented_4xx(start_server: StartServer) -> None:
             strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE)
         except Exception:  # an operation without inputs has no negative cases
             continue
-        _fuzz(operation.label, strategy,
-              settings(SETTINGS, max_examples=QUICK_EXAMPLES_PER_OPERATION),
-              [not_a_server_error, status_code_conformance, content_type_conformance],
-              calls, failures, seconds)
+        _fuzz(
+            operation.label,
+            strategy,
+            settings(SETTINGS, max_examples=QUICK_EXAMPLES_PER_OPERATION),
+            [not_a_server_error, status_code_conformance, content_type_conformance],
+            calls,
+            failures,
+            seconds,
+        )
     assert not failures, "\n\n".join(f"== {k}\n{v}" for k, v in failures.items())
     print(f"\nnegative cases: {sum(calls.values())} over {len(calls)} operations")
     assert_healthy(server)
@@ -150,7 +181,14 @@ def test_stateful_links(start_server: StartServer) -> None:
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS)
 
-    Machine.run(settings=settings(max_examples=40, deadline=None, database=None,
-                                  derandomize=True, suppress_health_check=list(HealthCheck),
-                                  stateful_step_count=6))
+    Machine.run(
+        settings=settings(
+            max_examples=40,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            stateful_step_count=6,
+        )
+    )
     assert_healthy(server)

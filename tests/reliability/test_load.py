@@ -61,16 +61,31 @@ class LoadRun:
                         model = rng.choice(["default-logreg", "default-mnb", "default-svc"])
                         route = rng.choice(["predict", "predict_scores"])
                         texts = rng.sample(TEXTS, rng.randint(1, len(TEXTS)))
-                        self.record(route, http.post(f"/api/v1/models/{route}",
-                                                     json={"model_id": model, "texts": texts}))
+                        self.record(
+                            route,
+                            http.post(
+                                f"/api/v1/models/{route}", json={"model_id": model, "texts": texts}
+                            ),
+                        )
                     elif roll < 0.75:
-                        path = rng.choice(["/api/v1/models/", "/api/v1/tasks/",
-                                           "/api/v1/datasets", "/api/v1/predictions/?limit=20"])
+                        path = rng.choice(
+                            [
+                                "/api/v1/models/",
+                                "/api/v1/tasks/",
+                                "/api/v1/datasets",
+                                "/api/v1/predictions/?limit=20",
+                            ]
+                        )
                         self.record("list", http.get(path))
                     elif roll < 0.78:
-                        response = http.post("/api/v1/models/fit", json={
-                            "name": f"load-{seed}", "dataset_id": self.dataset_id,
-                            "model_type": rng.choice(["mnb", "logreg"])})
+                        response = http.post(
+                            "/api/v1/models/fit",
+                            json={
+                                "name": f"load-{seed}",
+                                "dataset_id": self.dataset_id,
+                                "model_type": rng.choice(["mnb", "logreg"]),
+                            },
+                        )
                         self.record("fit", response)
                         if response.status_code == 202:
                             mine.append(response.json()["task_id"])
@@ -90,8 +105,11 @@ def run_load(start_server: StartServer, small_csv: Path, seconds: float) -> None
     dataset = upload_csv(server, small_csv.read_bytes(), "small.csv").json()
     for _ in range(20):  # warm up every default model before the baseline
         for model in ("default-logreg", "default-mnb", "default-svc"):
-            httpx.post(f"{server.url}/api/v1/models/predict", timeout=30,
-                       json={"model_id": model, "texts": TEXTS})
+            httpx.post(
+                f"{server.url}/api/v1/models/predict",
+                timeout=30,
+                json={"model_id": model, "texts": TEXTS},
+            )
     baseline = _rss_mb(server)
 
     run = LoadRun(server, dataset["id"], seconds)
@@ -101,9 +119,11 @@ def run_load(start_server: StartServer, small_csv: Path, seconds: float) -> None
     for thread in threads:
         thread.join(seconds + 120)
     total = sum(run.statuses.values())
-    print(f"\nload: {CLIENTS} clients, {seconds:g}s, {total} requests "
-          f"({total / seconds:.0f}/s), fits accepted {len(run.accepted_tasks)}, "
-          f"rss {baseline:.0f} MB before; {dict(run.statuses)}")
+    print(
+        f"\nload: {CLIENTS} clients, {seconds:g}s, {total} requests "
+        f"({total / seconds:.0f}/s), fits accepted {len(run.accepted_tasks)}, "
+        f"rss {baseline:.0f} MB before; {dict(run.statuses)}"
+    )
 
     assert run.server_errors == [], run.server_errors[:20]
     assert run.transport_errors == [], run.transport_errors[:20]

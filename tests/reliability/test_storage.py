@@ -73,26 +73,36 @@ def _fill(directory: Path) -> Path:
 
 
 def _sha_of_files(directory: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in directory.iterdir() if p.is_file() and p.name != "filler.bin"}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in directory.iterdir()
+        if p.is_file() and p.name != "filler.bin"
+    }
 
 
 def _predicts(server: ServerProcess) -> None:
-    response = httpx.post(f"{server.url}/api/v1/models/predict", timeout=30,
-                          json={"model_id": "default-logreg", "texts": ["fine", "awful"]})
+    response = httpx.post(
+        f"{server.url}/api/v1/models/predict",
+        timeout=30,
+        json={"model_id": "default-logreg", "texts": ["fine", "awful"]},
+    )
     assert response.status_code == 200, response.text
 
 
 def _fit(server: ServerProcess, name: str) -> dict[str, object]:
-    response = httpx.post(f"{server.url}/api/v1/models/fit", timeout=30, json={
-        "name": name, "dataset_id": "sample-toxic-en", "model_type": "mnb"})
+    response = httpx.post(
+        f"{server.url}/api/v1/models/fit",
+        timeout=30,
+        json={"name": name, "dataset_id": "sample-toxic-en", "model_type": "mnb"},
+    )
     assert response.status_code == 202, response.text
     return dict(response.json())
 
 
 @pytest.fixture()
-def split_server(seed_data_dir: Path, tmp_path: Path, mount: Mount, start_server: StartServer
-                 ) -> tuple[ServerProcess, Path, Path]:
+def split_server(
+    seed_data_dir: Path, tmp_path: Path, mount: Mount, start_server: StartServer
+) -> tuple[ServerProcess, Path, Path]:
     """A server whose DATA_DIR and MODELS_DIR are two small tmpfs mounts."""
     data_dir = mount(tmp_path / "data-disk", 24)
     models_dir = mount(tmp_path / "models-disk", 12)
@@ -108,8 +118,7 @@ def split_server(seed_data_dir: Path, tmp_path: Path, mount: Mount, start_server
     return server, data_dir, models_dir
 
 
-def test_models_disk_full(split_server: tuple[ServerProcess, Path, Path], small_csv: Path
-                          ) -> None:
+def test_models_disk_full(split_server: tuple[ServerProcess, Path, Path], small_csv: Path) -> None:
     server, _data_dir, models_dir = split_server
     before = _sha_of_files(models_dir)
     filler = _fill(models_dir)
@@ -122,8 +131,12 @@ def test_models_disk_full(split_server: tuple[ServerProcess, Path, Path], small_
     assert model["status"] == "failed"
 
     skops = next(models_dir.glob("default-logreg.skops")).read_bytes()
-    uploaded = httpx.post(f"{server.url}/api/v1/models/upload", timeout=60, data={"name": "up"},
-                          files={"file": ("m.skops", skops, "application/octet-stream")})
+    uploaded = httpx.post(
+        f"{server.url}/api/v1/models/upload",
+        timeout=60,
+        data={"name": "up"},
+        files={"file": ("m.skops", skops, "application/octet-stream")},
+    )
     assert uploaded.status_code == 507, uploaded.text
     assert "disk is full" in uploaded.json()["detail"]
 
@@ -135,8 +148,7 @@ def test_models_disk_full(split_server: tuple[ServerProcess, Path, Path], small_
     assert wait_task(server.url, str(again["task_id"]), timeout=120)["status"] == "succeeded"
 
 
-def test_data_disk_full(split_server: tuple[ServerProcess, Path, Path], small_csv: Path
-                        ) -> None:
+def test_data_disk_full(split_server: tuple[ServerProcess, Path, Path], small_csv: Path) -> None:
     server, data_dir, _models_dir = split_server
     listed = httpx.get(f"{server.url}/api/v1/datasets", timeout=30).json()
     before = _sha_of_files(data_dir / "datasets")
@@ -155,8 +167,9 @@ def test_data_disk_full(split_server: tuple[ServerProcess, Path, Path], small_cs
     assert upload_csv(server, small_csv.read_bytes(), "small.csv").status_code == 201
 
 
-def test_unwritable_directories(split_server: tuple[ServerProcess, Path, Path],
-                                mount: Mount, small_csv: Path) -> None:
+def test_unwritable_directories(
+    split_server: tuple[ServerProcess, Path, Path], mount: Mount, small_csv: Path
+) -> None:
     server, data_dir, models_dir = split_server
     mount(data_dir / "datasets", readonly=True)
     mount(models_dir, readonly=True)

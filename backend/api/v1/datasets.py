@@ -13,9 +13,16 @@ from backend.schemas.datasets import DatasetInfo
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
 
-@collection(router, "POST", status_code=status.HTTP_201_CREATED, response_model=DatasetInfo,
-            responses={400: {"description": "unreadable file or unusable columns"},
-                       413: {"description": "over MAX_UPLOAD_MB"}})
+@collection(
+    router,
+    "POST",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetInfo,
+    responses={
+        400: {"description": "unreadable file or unusable columns"},
+        413: {"description": "over MAX_UPLOAD_MB"},
+    },
+)
 async def upload_dataset(
     services: ServicesDep,
     _role: EditorRole,
@@ -30,8 +37,13 @@ async def upload_dataset(
 ) -> DatasetInfo:
     try:
         return await run_in_threadpool(
-            services.datasets.create, file.file, filename=file.filename, name=name,
-            text_column=text_column, label_column=label_column, positive_label=positive_label,
+            services.datasets.create,
+            file.file,
+            filename=file.filename,
+            name=name,
+            text_column=text_column,
+            label_column=label_column,
+            positive_label=positive_label,
             label_names=label_names,
         )
     finally:
@@ -48,13 +60,17 @@ def get_dataset(dataset_id: str, services: ServicesDep, _role: ViewerRole) -> Da
     return services.datasets.get(dataset_id)
 
 
-@router.get("/{dataset_id}/download", response_class=FileResponse,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/{dataset_id}/download",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def download_dataset(dataset_id: str, services: ServicesDep, _role: ViewerRole) -> FileResponse:
     """The stored rows as a UTF-8 CSV with columns `text,label` (empty rows already dropped)."""
     row = services.datasets.row(dataset_id)
-    return FileResponse(services.datasets.path(row), media_type="text/csv",
-                        filename=f"{row.id}.csv")
+    return FileResponse(
+        services.datasets.path(row), media_type="text/csv", filename=f"{row.id}.csv"
+    )
 
 
 @router.delete("/{dataset_id}")

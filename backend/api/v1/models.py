@@ -37,26 +37,30 @@ router = APIRouter(prefix="/api/v1/models", tags=["models"])
 # Predictions first: routes are matched in order and these are the hot path. Well-formed
 # requests are answered by api/fast_predict.py before they get here, with the same rules.
 @router.post("/predict", response_model=PredictResponse)
-async def predict(request: PredictRequest, services: ServicesDep, role: LoggedViewer
-                  ) -> ORJSONResponse:
+async def predict(
+    request: PredictRequest, services: ServicesDep, role: LoggedViewer
+) -> ORJSONResponse:
     answer = await services.predictions.serve("predict", request.model_id, request.texts, role)
     return ORJSONResponse(answer)
 
 
 @router.post("/predict_scores", response_model=ScoresResponse)
-async def predict_scores(request: PredictRequest, services: ServicesDep, role: LoggedViewer
-                         ) -> ORJSONResponse:
+async def predict_scores(
+    request: PredictRequest, services: ServicesDep, role: LoggedViewer
+) -> ORJSONResponse:
     answer = await services.predictions.serve("scores", request.model_id, request.texts, role)
     return ORJSONResponse(answer)
 
 
 @router.post(
-    "/{model_ref}/invocations", response_model=InvocationsResponse,
+    "/{model_ref}/invocations",
+    response_model=InvocationsResponse,
     openapi_extra={"requestBody": INVOCATIONS_REQUEST_BODY},
     responses={415: {"description": "a content type other than application/json or text/csv"}},
 )
-async def invocations(model_ref: str, request: Request, services: ServicesDep,
-                      role: LoggedViewer) -> ORJSONResponse:
+async def invocations(
+    model_ref: str, request: Request, services: ServicesDep, role: LoggedViewer
+) -> ORJSONResponse:
     """MLflow's scoring protocol (`mlflow models serve` clients): predictions for a model.
 
     `model_ref` is a model id or `name@alias`. The body is one of MLflow's formats:
@@ -64,8 +68,9 @@ async def invocations(model_ref: str, request: Request, services: ServicesDep,
     `{"instances": [...]}`, `{"inputs": [...]}` (JSON), or `text/csv` with a header line.
     The text is the single column, or the column named `text`.
     """
-    answer = await answer_invocation(services, model_ref, request.headers.get("content-type"),
-                                     await request.body(), role)
+    answer = await answer_invocation(
+        services, model_ref, request.headers.get("content-type"), await request.body(), role
+    )
     return ORJSONResponse(answer)
 
 
@@ -74,16 +79,28 @@ def list_models(services: ServicesDep, _role: ViewerRole) -> list[ModelInfo]:
     return services.registry.list()
 
 
-@router.post("/fit", status_code=status.HTTP_202_ACCEPTED, response_model=FitAccepted,
-             responses={404: {"description": "unknown dataset"},
-                        429: {"description": "over MAX_QUEUED_FITS"}})
+@router.post(
+    "/fit",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=FitAccepted,
+    responses={
+        404: {"description": "unknown dataset"},
+        429: {"description": "over MAX_QUEUED_FITS"},
+    },
+)
 def fit(request: FitRequest, services: ServicesDep, _role: EditorRole) -> FitAccepted:
     return services.training.fit(request)
 
 
-@router.post("/retrain", status_code=status.HTTP_202_ACCEPTED, response_model=FitAccepted,
-             responses={404: {"description": "unknown dataset"},
-                        409: {"description": "no model holds name@alias"}})
+@router.post(
+    "/retrain",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=FitAccepted,
+    responses={
+        404: {"description": "unknown dataset"},
+        409: {"description": "no model holds name@alias"},
+    },
+)
 def retrain(request: RetrainRequest, services: ServicesDep, _role: EditorRole) -> FitAccepted:
     """Train a challenger on old + new data; promote it only if it wins on held-out new data."""
     return services.retraining.start(request)
@@ -99,25 +116,36 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
     return services.loaded_set.unload(request.model_id)
 
 
-@router.post("/evaluate", response_model=EvaluateResponse,
-             responses={409: {"description": "MAX_LOADED_MODELS reached (model not loaded)"},
-                        422: {"description": "over EVALUATE_TIMEOUT_S"},
-                        429: {"description": "too many evaluations waiting"}})
-async def evaluate(request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
-                   ) -> EvaluateResponse:
+@router.post(
+    "/evaluate",
+    response_model=EvaluateResponse,
+    responses={
+        409: {"description": "MAX_LOADED_MODELS reached (model not loaded)"},
+        422: {"description": "over EVALUATE_TIMEOUT_S"},
+        429: {"description": "too many evaluations waiting"},
+    },
+)
+async def evaluate(
+    request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
+) -> EvaluateResponse:
     """On a dataset: in a worker process with a time limit; curves at most 1,000 points."""
     if request.split == "holdout":
         return await run_in_threadpool(services.holdout_splits.evaluate, request.model_id)
     return await services.dataset_evaluation.evaluate(
-        request.model_id, request.dataset_id  # type: ignore[arg-type]
+        request.model_id,
+        request.dataset_id,  # type: ignore[arg-type]
     )
 
 
-@router.post("/explain", response_model=ExplainResponse,
-             responses={400: {"description": "the model kind cannot explain (the reason)"},
-                        413: {"description": "over MAX_PREDICT_BATCH texts"}})
-def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole
-            ) -> dict[str, Any]:
+@router.post(
+    "/explain",
+    response_model=ExplainResponse,
+    responses={
+        400: {"description": "the model kind cannot explain (the reason)"},
+        413: {"description": "over MAX_PREDICT_BATCH texts"},
+    },
+)
+def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole) -> dict[str, Any]:
     """Per text: the label, its score and the `top_k` tokens that pushed it toward the label."""
     return services.explanations.explain(request.model_id, request.texts, request.top_k)
 
@@ -143,38 +171,55 @@ def delete_model(model_id: str, services: ServicesDep, _role: EditorRole) -> Rem
 
 
 @router.post("/{model_id}/promote", response_model=ModelInfo)
-def promote(model_id: str, request: PromoteRequest, services: ServicesDep, _role: EditorRole
-            ) -> ModelInfo:
+def promote(
+    model_id: str, request: PromoteRequest, services: ServicesDep, _role: EditorRole
+) -> ModelInfo:
     return services.aliases.promote(model_id, request.alias)
 
 
-@router.get("/{model_id}/threshold", response_model=ThresholdInfo,
-            responses={400: {"description": "not a binary model"}})
+@router.get(
+    "/{model_id}/threshold",
+    response_model=ThresholdInfo,
+    responses={400: {"description": "not a binary model"}},
+)
 def get_threshold(model_id: str, services: ServicesDep, _role: ViewerRole) -> ThresholdInfo:
     """The decision threshold and the held-out precision/recall/flagged rate at every cut."""
     return services.thresholds.info(model_id)
 
 
-@router.post("/{model_id}/threshold", response_model=ModelInfo,
-             responses={400: {"description": "not a binary model, or an unreachable target"}})
-def set_threshold(model_id: str, request: ThresholdRequest, services: ServicesDep,
-                  _role: EditorRole) -> ModelInfo:
+@router.post(
+    "/{model_id}/threshold",
+    response_model=ModelInfo,
+    responses={400: {"description": "not a binary model, or an unreachable target"}},
+)
+def set_threshold(
+    model_id: str, request: ThresholdRequest, services: ServicesDep, _role: EditorRole
+) -> ModelInfo:
     """Set the cut directly or from a target precision or recall on held-out data; predict
     uses it at once, and the model's metrics become those at the new cut."""
     return services.thresholds.set(model_id, request)
 
 
-@router.get("/{model_id}/download", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get(
+    "/{model_id}/download",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
 def download(model_id: str, services: ServicesDep, _role: AdminRole) -> Response:
     """The whole pipeline as a skops file (no pickle): `skops.io.load` reads it back."""
     payload, filename = services.model_files.portable_file(model_id)
-    return Response(payload, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        payload,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
-@router.post("/upload", response_model=ModelInfo,
-             responses={400: {"description": "not a skops classifier, or untrusted types"}})
+@router.post(
+    "/upload",
+    response_model=ModelInfo,
+    responses={400: {"description": "not a skops classifier, or untrusted types"}},
+)
 async def upload(
     services: ServicesDep,
     _role: AdminRole,

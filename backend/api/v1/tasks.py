@@ -26,8 +26,11 @@ def get_task(task_id: str, services: ServicesDep, _role: ViewerRole) -> TaskInfo
     return services.tasks.get(task_id)
 
 
-@router.post("/{task_id}/cancel", response_model=TaskInfo,
-             responses={409: {"description": "the task has already ended"}})
+@router.post(
+    "/{task_id}/cancel",
+    response_model=TaskInfo,
+    responses={409: {"description": "the task has already ended"}},
+)
 async def cancel_task(task_id: str, services: ServicesDep, _role: EditorRole) -> TaskInfo:
     """Cancel a task; a running fit's worker is stopped. Waits briefly for it to end."""
     await run_in_threadpool(services.tasks.request_cancel, task_id)
