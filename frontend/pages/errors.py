@@ -34,7 +34,10 @@ if dataset is not None and dataset.get("id") == by_id[model_id].get("dataset_id"
         "The model was trained on this dataset: most of its rows are training rows, on which "
         "it makes fewer mistakes than on new texts."
     )
-if st.button("Find errors", type="primary", disabled=dataset is None, key="errors_run"):
+if (
+    st.button("Find errors", type="primary", disabled=dataset is None, key="errors_run")
+    and dataset is not None
+):
     with reported_errors(), st.spinner("Explaining the model's labels…"):
         st.session_state[RESULT] = {
             "model": model_label(by_id[model_id]),

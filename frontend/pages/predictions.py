@@ -24,12 +24,15 @@ def mark_wrong(records: list[dict[str, Any]], models: list[dict[str, Any]]) -> N
     classes = {model["id"]: model.get("classes") or [] for model in models}
     names = {model["id"]: label_names(model) for model in models}
     st.subheader("Mark a prediction wrong")
-    choice = st.selectbox(
-        "Prediction",
-        range(len(logged)),
-        format_func=lambda i: describe(*logged[i], names.get(logged[i][0]["model_id"], {})),
-        key="predictions_fix_row",
-    )
+    options: list[int] = list(range(len(logged)))
+
+    def shown(i: int) -> str:
+        record, index = logged[i]
+        return describe(record, index, names.get(record["model_id"], {}))
+
+    choice = st.selectbox("Prediction", options, format_func=shown, key="predictions_fix_row")
+    if choice is None:
+        return
     record, index = logged[choice]
     text = record["items"][index].get("text")
     if text is None:
