@@ -20,8 +20,12 @@ from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
 # Small on purpose: the over-limit test sends a 2 MB body.
 TEST_UPLOAD_LIMIT_MB = 1
 # Generous: the other live tests must not meet the rate limit (test_nginx_limits sets its own).
-NGINX_LIMITS = {"NGINX_API_RATE": "200", "NGINX_API_BURST": "400", "NGINX_API_CONN": "100",
-                 "NGINX_PREDICT_RATE": "1000"}
+NGINX_LIMITS = {
+    "NGINX_API_RATE": "200",
+    "NGINX_API_BURST": "400",
+    "NGINX_API_CONN": "100",
+    "NGINX_PREDICT_RATE": "1000",
+}
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,7 @@ def test_backend_trusts_forwarded_headers_from_the_compose_subnet_only(
 @BOTH
 def test_nginx_gets_the_rate_limits(compose_path: Path) -> None:
     environment = load_yaml(compose_path)["services"]["nginx"]["environment"]
-    for name in ("NGINX_API_RATE", "NGINX_API_BURST", "NGINX_API_CONN",
-                 "NGINX_PREDICT_RATE"):
+    for name in ("NGINX_API_RATE", "NGINX_API_BURST", "NGINX_API_CONN", "NGINX_PREDICT_RATE"):
         assert int(resolved(environment[name])) > 0, name
     template = NGINX_TEMPLATE.read_text()
     assert "limit_req zone=" in template and "limit_conn " in template

@@ -51,8 +51,10 @@ def limited(
 def test_predictions_are_rate_limited_too(limited: NginxInstance) -> None:
     body = {"model_id": "default-logreg", "texts": ["hello"]}
     with httpx.Client(base_url=limited.url, timeout=30) as client:
-        statuses = [client.post("/api/v1/models/predict", json=body).status_code
-                    for _ in range(4 * (BURST + 1))]
+        statuses = [
+            client.post("/api/v1/models/predict", json=body).status_code
+            for _ in range(4 * (BURST + 1))
+        ]
         assert 200 in statuses and 429 in statuses, statuses
         refused = client.post("/api/v1/models/predict", json=body)
         assert refused.status_code == 429
