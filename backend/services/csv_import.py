@@ -80,7 +80,7 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def _pick_column(
-    columns: list[str], requested: str | None, names: tuple[str, ...], what: str, option: str
+    columns: list[str], requested: str | None, names: tuple[str, ...], what: str
 ) -> str | None:
     if requested is not None:
         if requested not in columns:
@@ -215,13 +215,13 @@ def import_csv(
     if frame.empty:
         raise DatasetInvalid("the file has a header but no data rows")
 
-    label_col = _pick_column(columns, label_column, LABEL_COLUMN_NAMES, "label", "label_column")
+    label_col = _pick_column(columns, label_column, LABEL_COLUMN_NAMES, "label")
     if label_col is None:
         raise DatasetInvalid(
             f"no label column found (looked for {list(LABEL_COLUMN_NAMES)}); the file's columns "
             f"are {columns[:50]}; pass label_column"
         )
-    text_col = _pick_column(columns, text_column, TEXT_COLUMN_NAMES, "text", "text_column")
+    text_col = _pick_column(columns, text_column, TEXT_COLUMN_NAMES, "text")
     if text_col is None:
         text_col = _first_text_like(frame, exclude=label_col)
     if text_col is None:
