@@ -57,6 +57,7 @@ MIN_ROLE: dict[str, str | None] = {
     "POST /api/v1/tasks/{task_id}/cancel": "editor",
     "GET /api/v1/predictions/": "viewer",
     "GET /api/v1/whoami": "viewer",
+    "GET /api/v1/model_types/": "viewer",
     "POST /api/v1/models/{model_ref}/invocations": "viewer",
     "POST /api/v1/models/explain": "viewer",
     "GET /api/v1/models/{model_id}/threshold": "viewer",

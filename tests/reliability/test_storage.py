@@ -104,8 +104,9 @@ def split_server(
     seed_data_dir: Path, tmp_path: Path, mount: Mount, start_server: StartServer
 ) -> tuple[ServerProcess, Path, Path]:
     """A server whose DATA_DIR and MODELS_DIR are two small tmpfs mounts."""
-    data_dir = mount(tmp_path / "data-disk", 24)
-    models_dir = mount(tmp_path / "models-disk", 12)
+    data_dir = mount(tmp_path / "data-disk", 48)
+    # Room for the default models (word+char features: ~17 MB at 4,000 rows) and one fit.
+    models_dir = mount(tmp_path / "models-disk", 64)
     for item in seed_data_dir.iterdir():
         if item.name == "models":
             for model in item.iterdir():
