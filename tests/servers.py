@@ -145,7 +145,11 @@ def fit_worker_pids(server: ServerProcess) -> list[int]:
     spawned: dict[int, psutil.Process] = {}
     for child in psutil.Process(server.process.pid).children(recursive=True):
         try:
-            if "spawn_main" in " ".join(child.cmdline()) and child.is_running():
+            if (
+                "spawn_main" in " ".join(child.cmdline())
+                and child.is_running()
+                and child.name() != "toxiclf-eval"  # the evaluation worker, not a fit
+            ):
                 spawned[child.pid] = child
         except psutil.Error:
             continue

@@ -6,6 +6,7 @@ result is a plain dataclass, and the artifact is written straight to its final p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -300,10 +301,16 @@ def evaluate_split(
 _progress_queue: Any = None
 
 
-def init_worker(progress_queue: Any, parent_pid: int) -> None:
-    """Pool initializer: keep the queue, and exit if the server process dies."""
+def init_worker(progress_queue: Any, parent_pid: int, job: str = "fit") -> None:
+    """Pool initializer: keep the queue, and exit if the server process dies.
+
+    The process is named `toxiclf-<job>` (what `ps` and `top` show), so that operators and
+    tests tell fit workers from the evaluation worker.
+    """
     global _progress_queue
     _progress_queue = progress_queue
+    with contextlib.suppress(OSError):  # Linux only; a name is a courtesy, not a need
+        Path("/proc/self/comm").write_text(f"toxiclf-{job}"[:15])
     import signal
     import threading
 

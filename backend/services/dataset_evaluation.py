@@ -60,7 +60,7 @@ class EvaluationPool:
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=init_worker,  # one BLAS thread, exits if the server dies
-                    initargs=(None, os.getpid()),
+                    initargs=(None, os.getpid(), "eval"),
                 )
             return self._pool
 
