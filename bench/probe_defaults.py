@@ -22,6 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from readme_block import write_readme_block  # noqa: E402
+
 from backend.ml.artifacts import load_pipeline  # noqa: E402
 from backend.ml.params import validate_params, validate_vectorizer  # noqa: E402
 from backend.ml.training import FitJob, fit_quietly  # noqa: E402
@@ -98,17 +100,6 @@ def table(models: dict[str, object], seconds: float, quality: dict[str, float], 
     return "\n".join(lines) + "\n"
 
 
-def write_readme(block: str) -> None:
-    readme = REPO / "README.md"
-    start, end = "<!-- probe-table:start -->", "<!-- probe-table:end -->"
-    text = readme.read_text(encoding="utf-8")
-    if start not in text:
-        raise SystemExit(f"README.md has no {start} … {end} block to replace")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{block}{end}{tail}", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=0, help="DEFAULT_MODELS_ROWS (0 = all)")
@@ -119,7 +110,7 @@ def main() -> int:
     block = table(models, seconds, quality, args.rows)
     print(block)
     if args.write_readme:
-        write_readme(block)
+        write_readme_block("probe-table", block)
     return 0
 
 

@@ -32,6 +32,8 @@ from threadpoolctl import threadpool_limits
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from readme_block import write_readme_block  # noqa: E402
+
 from backend.ml.auto import auto_fit  # noqa: E402
 from backend.ml.params import validate_params, validate_vectorizer  # noqa: E402
 from backend.ml.pipeline import build_classifier, build_vectorizer  # noqa: E402
@@ -151,17 +153,6 @@ def table(results: list[dict[str, Any]], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_readme(block: str) -> None:
-    readme = REPO / "README.md"
-    start, end = "<!-- quality-table:start -->", "<!-- quality-table:end -->"
-    text = readme.read_text(encoding="utf-8")
-    if start not in text:
-        raise SystemExit(f"README.md has no {start} … {end} block to replace")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{block}{end}{tail}", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["toxic_en", "toxic_en_wiki", "toxic_ru"])
@@ -184,7 +175,7 @@ def main() -> int:
     block = table(results, header)
     print(block)
     if args.write_readme:
-        write_readme(block)
+        write_readme_block("quality-table", block)
     return 0
 
 
