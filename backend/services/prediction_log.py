@@ -127,11 +127,15 @@ class PredictionLog:
                 batch.append(entry)
             if batch:
                 self._write(batch)
-            self._write_features(everything=stopping)
+            # A quiet spell (nothing queued for FLUSH_EVERY_S) writes every buffered row, so a
+            # burst of traffic shows in drift about a second after it ends; only steady traffic
+            # coalesces into FEATURES_FLUSH_S rows.
+            self._write_features(everything=stopping or not batch)
             self._maybe_prune()
 
     def _write_features(self, *, everything: bool) -> None:
-        """Write the buffered drift features whose first call is FEATURES_FLUSH_S old."""
+        """Write the buffered drift features whose first call is FEATURES_FLUSH_S old (all of
+        them when `everything`)."""
         cutoff = time.time() - FEATURES_FLUSH_S
         due = {
             key: calls
@@ -230,8 +234,9 @@ class PredictionLog:
         self._thread.join(timeout)
 
 
-# Drift features are written per model every few seconds, a row for many calls: drift then
-# reads a few thousand rows for 100,000 predictions. A pause longer than FEATURES_GAP_S starts
+# Under steady traffic drift features are written per model every few seconds, a row for many
+# calls: drift then reads a few thousand rows for 100,000 predictions; a quiet spell writes them
+# at once. A pause longer than FEATURES_GAP_S starts
 # a new row, so time windows still cut close to when calls were made.
 FEATURES_FLUSH_S = 5.0
 FEATURES_GAP_S = 1.0

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from backend.services.prediction_log import FEATURES_FLUSH_S
+from backend.services.prediction_log import FEATURES_FLUSH_S, FEATURES_GAP_S
 from tests.backend.api_steps import MODELS
 from tests.conftest import TOXIC_RU
 from tests.servers import REPO_ROOT
@@ -109,3 +109,24 @@ def test_metrics_show_drift_per_loaded_model(client: httpx.Client) -> None:
         assert sum(float(line.rsplit(" ", 1)[1]) for line in mine) == 1.0
     psi = [line for line in lines if line.startswith("model_drift_psi{")]
     assert any('model_id="default-logreg"' in p and 'feature="oov_share"' in p for p in psi)
+
+
+def test_a_burst_reaches_drift_once_traffic_pauses(client: httpx.Client) -> None:
+    """Steady traffic coalesces features into FEATURES_FLUSH_S rows, but a burst followed by a
+    pause must not wait that long: a moderator who predicts and opens Monitor sees it."""
+    # Calls less than FEATURES_GAP_S apart share a row dated by its first call: let the earlier
+    # tests' row close so this burst's row starts inside the window.
+    time.sleep(FEATURES_GAP_S + 0.5)
+    started = time.time()
+    replay(client, ["a short burst of monitored traffic"] * 8, "predict")
+    ended = time.time()
+    deadline = time.monotonic() + FEATURES_FLUSH_S - 1
+    while True:
+        response = client.get(
+            f"{MODELS}/{MODEL}/drift", params={"since": iso(started), "until": iso(ended + 1)}
+        )
+        assert response.status_code == 200, response.text
+        if response.json()["n"] >= 8 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert response.json()["n"] == 8, response.json()

@@ -70,10 +70,13 @@ def test_feedback_and_monitor_in_chromium(
     with httpx.Client(base_url=backend.url, timeout=30) as client:
         while True:
             mine = client.get("/api/v1/feedback/", params={"model_id": MODEL}).json()
-            if {(f["text"], f["label"]) for f in mine} >= wanted or time.monotonic() > deadline:
+            seen = client.get(f"/api/v1/models/{MODEL}/drift").json()["n"]
+            corrected = {(f["text"], f["label"]) for f in mine} >= wanted
+            if (corrected and seen >= 2) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     assert {(f["text"], f["label"]) for f in mine} >= wanted, mine
+    assert seen >= 2, "the two predictions never reached the drift report"
 
     # Monitor: badge, traffic, histogram over the reference, PSI over time, feedback.
     go_to(page, "Monitor")
