@@ -5,8 +5,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import auth, charts, quality_views
-from frontend.client import BackendClient, BackendError, ClientError
+from frontend import charts, quality_views
+from frontend.client import BackendClient, ClientError
 from frontend.ui import call, dataset_picker, get_client, model_label, show_error
 
 RESULT = "compare_result"
@@ -22,21 +22,13 @@ def sorted_classes(classes: dict[str, Any] | list[Any]) -> list[str]:
 
 
 def evaluate(
-    client: BackendClient,
-    model: dict[str, Any],
-    dataset_id: str,
-    load_first: bool,
-    split: str = "dataset",
+    client: BackendClient, model: dict[str, Any], dataset_id: str, split: str = "dataset"
 ) -> dict[str, Any] | None:
-    """One model's evaluation; a 409 (not loaded) loads it and retries when allowed."""
+    """One model's evaluation, or None after showing why it failed.
+
+    The backend evaluates loaded and unloaded models alike, so nothing is loaded here.
+    """
     try:
-        return client.evaluate(model["id"], dataset_id, split)
-    except BackendError as exc:
-        if exc.status != 409 or not load_first or model.get("loaded"):
-            show_error(exc)
-            return None
-    try:
-        client.load_model(model["id"])
         return client.evaluate(model["id"], dataset_id, split)
     except ClientError as exc:
         show_error(exc)
@@ -62,19 +54,6 @@ chosen_ids = st.multiselect(
     key="compare_models",
 )
 dataset = dataset_picker(datasets, key="compare_dataset", label="Labelled dataset")
-may_load = auth.can(auth.EDITOR)
-load_first = (
-    st.checkbox(
-        "Load models that are not loaded",
-        value=may_load,
-        disabled=not may_load,
-        key="compare_load",
-        help="Evaluation runs on loaded models; loading counts against MAX_LOADED_MODELS."
-        if may_load
-        else auth.reason(auth.EDITOR),
-    )
-    and may_load
-)
 own_split = False
 if dataset is not None:
     trained_here = quality_views.trained_on([by_id[key] for key in chosen_ids], dataset["id"])
@@ -102,7 +81,7 @@ if (
             split = (
                 "holdout" if own_split and model.get("dataset_id") == dataset["id"] else ("dataset")
             )
-            outcome = evaluate(client, model, dataset["id"], load_first, split)
+            outcome = evaluate(client, model, dataset["id"], split)
             if outcome is not None:
                 suffix = " (held-out)" if split == "holdout" else ""
                 evaluations.append(

@@ -352,16 +352,30 @@ def test_predict_page_from_csv_column(app: AppTest, seeded: dict[str, Any]) -> N
     assert len(table_on(app, "text", "prediction")) == 3
 
 
-def test_compare_page_overlays_roc_curves(app: AppTest, seeded: dict[str, Any]) -> None:
-    app.session_state["current_dataset_id"] = seeded["dataset"]["id"]
-    open_page(app, "compare")
-    app.multiselect(key="compare_models").set_value([seeded["model_id"], "default-mnb"]).run()
-    # The seeded model was trained on this dataset: the page warns and offers its held-out
-    # split; every row is scored here.
-    assert any("scores on training rows are inflated" in w for w in texts_of(app.warning))
-    app.checkbox(key="compare_holdout").uncheck().run()
-    button(app, "Compare").click().run()
-    assert not app.exception and not app.error, texts_of(app.error)
+def test_compare_page_overlays_roc_curves(
+    app: AppTest, seeded: dict[str, Any], backend: ServerProcess
+) -> None:
+    # The backend evaluates unloaded models: comparing one must neither fail nor load it.
+    with http(backend) as client:
+        client.post(
+            "/api/v1/models/unload", json={"model_id": seeded["model_id"]}
+        ).raise_for_status()
+    try:
+        app.session_state["current_dataset_id"] = seeded["dataset"]["id"]
+        open_page(app, "compare")
+        app.multiselect(key="compare_models").set_value([seeded["model_id"], "default-mnb"]).run()
+        # The seeded model was trained on this dataset: the page warns and offers its held-out
+        # split; every row is scored here.
+        assert any("scores on training rows are inflated" in w for w in texts_of(app.warning))
+        app.checkbox(key="compare_holdout").uncheck().run()
+        button(app, "Compare").click().run()
+        assert not app.exception and not app.error, texts_of(app.error)
+        with http(backend) as client:
+            model = client.get(f"/api/v1/models/{seeded['model_id']}").json()
+        assert model["loaded"] is False
+    finally:
+        with http(backend) as client:
+            client.post("/api/v1/models/load", json={"model_id": seeded["model_id"]})
     roc, pr, bars, *matrices = figures(app)
     legend = [trace["name"] for trace in roc["data"]]
     assert legend[0].startswith("chance")
