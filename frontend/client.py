@@ -137,19 +137,11 @@ class BackendClient:
         """GET /api/v1/whoami → {role, open}; BackendError 401 for a missing or unknown token."""
         return self._json("GET", "/api/v1/whoami")
 
-    def ready(self) -> JSONDict:
-        """GET /ready (raises BackendError 503 with the reason while not ready)."""
-        return self._json("GET", "/ready")
-
     # -- datasets -----------------------------------------------------------------------------
 
     def list_datasets(self) -> list[JSONDict]:
         """GET /api/v1/datasets."""
         return self._json("GET", "/api/v1/datasets")
-
-    def get_dataset(self, dataset_id: str) -> JSONDict:
-        """GET /api/v1/datasets/{id}."""
-        return self._json("GET", f"/api/v1/datasets/{dataset_id}")
 
     def upload_dataset(
         self,
@@ -185,10 +177,6 @@ class BackendClient:
     def list_models(self) -> list[JSONDict]:
         """GET /api/v1/models/."""
         return self._json("GET", "/api/v1/models/")
-
-    def get_model(self, model_id: str) -> JSONDict:
-        """GET /api/v1/models/{id}."""
-        return self._json("GET", f"/api/v1/models/{model_id}")
 
     def model_types(self) -> JSONDict:
         """GET /api/v1/model_types → each model type's parameter schema, the vectorizer's."""
@@ -286,15 +274,10 @@ class BackendClient:
     def list_predictions(
         self, model_id: str | None = None, since: str | None = None, limit: int | None = None
     ) -> list[JSONDict]:
-        """GET /api/v1/predictions (newest first); tolerant of a `{"items": [...]}` envelope."""
+        """GET /api/v1/predictions (newest first)."""
         query = {"model_id": model_id, "since": since, "limit": limit}
         params = {key: value for key, value in query.items() if value not in (None, "")}
-        body = self._json("GET", "/api/v1/predictions", params=params)
-        if isinstance(body, dict):
-            for key in ("items", "predictions", "records", "results"):
-                if isinstance(body.get(key), list):
-                    return body[key]
-        return body or []
+        return self._json("GET", "/api/v1/predictions", params=params)
 
     # -- monitoring and feedback ------------------------------------------------------------
 

@@ -45,14 +45,6 @@ def test_validation_list_is_readable() -> None:
     assert error_detail(httpx.Response(502, text="Bad gateway")) == "Bad gateway"
 
 
-def test_prediction_log_envelope_tolerated() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert request.url.params["limit"] == "5" and "model_id" not in request.url.params
-        return httpx.Response(200, json={"items": [{"model_id": "m"}]})
-
-    assert mock_client(handler).list_predictions(limit=5) == [{"model_id": "m"}]
-
-
 def test_unreachable_names_the_url() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     client = BackendClient(url, timeout=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +394,10 @@ def test_prediction_log_page(app: AppTest, seeded: dict[str, Any], backend: Serv
             "/api/v1/models/predict",
             json={"model_id": seeded["model_id"], "texts": ["logged text"]},
         ).raise_for_status()
+        # The log is written by a background thread in batches: wait until it holds the call.
+        deadline = time.monotonic() + 30
+        while not client.get("/api/v1/predictions").json() and time.monotonic() < deadline:
+            time.sleep(0.2)
     open_page(app, "predictions")
     assert texts_of(app.title) == ["Prediction log"]
     assert not app.error, texts_of(app.error)
