@@ -112,12 +112,16 @@ def feature_rows(
     score_matrix = np.asarray(scores, dtype=FEATURE_DTYPE)
     if score_matrix.ndim == 1:
         score_matrix = score_matrix.reshape(len(texts), -1)
-    rows = np.empty((len(texts), FIRST_SCORE + score_matrix.shape[1]), dtype=FEATURE_DTYPE)
-    rows[:, LENGTH] = [len(t) for t in texts]
-    if oov_sample is None or len(texts) <= oov_sample:
+    n = len(texts)
+    rows = np.empty((n, FIRST_SCORE + score_matrix.shape[1]), dtype=FEATURE_DTYPE)
+    # This runs for every served call (in the log's writer): plain Python where numpy's
+    # per-call overhead would cost more than the work.
+    rows[:, LENGTH] = np.fromiter(map(len, texts), dtype=FEATURE_DTYPE, count=n)
+    if oov_sample is None or n <= oov_sample:
         rows[:, OOV] = oov.shares(texts)
     else:
-        picked = np.linspace(0, len(texts) - 1, oov_sample).astype(int)
+        step = (n - 1) / (oov_sample - 1)
+        picked = [int(i * step) for i in range(oov_sample)]  # evenly spread, both ends
         rows[:, OOV] = np.nan
         rows[picked, OOV] = oov.shares([texts[i] for i in picked])
     rows[:, FIRST_SCORE:] = score_matrix
