@@ -20,10 +20,10 @@ from backend.api.main import ROUTERS, include_routers
 from backend.api.metrics import AppMetrics, MetricsMiddleware
 from backend.api.metrics import router as metrics_router
 from backend.errors import install_error_handlers
-from backend.logging_setup import configure_logging
 from backend.services.container import Services, build_services, recover_after_restart
 from backend.services.drift import metric_samples
 from backend.settings import Settings, get_settings
+from toxiclf_logging import configure_logging
 
 log = logging.getLogger("backend")
 
@@ -104,7 +104,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_dir, settings.log_level, settings.access_log)
+    logging.getLogger("uvicorn.access").disabled = not settings.access_log
+    configure_logging(settings.log_dir / "backend.log", settings.log_level)
     app = FastAPI(
         title="toxiclf",
         version="1.0",

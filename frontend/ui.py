@@ -15,8 +15,8 @@ import streamlit as st
 
 from frontend import auth
 from frontend.client import BackendClient, BackendError, BackendUnreachable, ClientError
-from frontend.logging_setup import configure_logging
 from frontend.settings import FrontendSettings, load_settings
+from toxiclf_logging import configure_logging
 
 T = TypeVar("T")
 logger = logging.getLogger("frontend.ui")
@@ -29,7 +29,7 @@ UPLOADED_FRAME = "uploaded_frame"  # the Data page's CSV, as {"name", "frame", "
 def settings() -> FrontendSettings:
     """Settings for this run (environment read afresh, logging configured once)."""
     current = load_settings()
-    configure_logging(current)
+    configure_logging(current.log_dir / "frontend.log", current.log_level, "frontend")
     return current
 
 

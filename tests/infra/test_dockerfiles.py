@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 from pathlib import Path
@@ -109,6 +110,35 @@ def test_copied_sources_are_in_the_build_context(component: str) -> None:
             for source in argument.split()[:-1]:
                 assert (REPO_ROOT / source).exists(), f"COPY {source}: no such path"
                 assert not is_ignored(source.rstrip("/")), f"COPY {source}: in .dockerignore"
+
+
+def local_packages_imported_by(component: str) -> set[str]:
+    """The repository's top-level packages that `component`'s code imports."""
+    local = {path.name for path in REPO_ROOT.iterdir() if (path / "__init__.py").is_file()}
+    imported = set()
+    for source in (REPO_ROOT / component).rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    return imported & local
+
+
+@COMPONENTS
+def test_every_local_package_imported_is_copied(component: str) -> None:
+    """A package shared by both images (toxiclf_logging) must be copied into each of them."""
+    copied = {
+        source.rstrip("/")
+        for stage in stages(component)
+        for argument in stage.arguments("COPY")
+        for source in argument.split()[:-1]
+    }
+    imported = local_packages_imported_by(component)
+    assert "toxiclf_logging" in imported
+    assert imported <= copied, f"imported but not copied: {imported - copied}"
+    # The frontend reaches the backend over HTTP only.
+    assert "backend" not in local_packages_imported_by("frontend")
 
 
 def test_dockerignore_keeps_secrets_and_clutter_out() -> None:
