@@ -39,7 +39,13 @@ from bench.abuse_payloads import (  # noqa: E402
     many_classes_skops,
     wide_header_csv,
 )
-from bench.servers import Server, backend_env, start_backend  # noqa: E402
+from bench.servers import (  # noqa: E402
+    ServerProcess,
+    backend_env,
+    serving_process,
+    start_backend,
+    wait_http,
+)
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 TOKENS = {
@@ -62,9 +68,9 @@ class Result:
 class Watcher:
     """Samples RSS (web process, whole tree) and /health latency in background threads."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerProcess) -> None:
         self.server = server
-        self.web = server.serving_process()
+        self.web = serving_process(server)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._peak_web = self._peak_tree = 0
@@ -122,7 +128,7 @@ class Watcher:
         self._stop.set()
 
 
-def client_for(server: Server, role: str) -> httpx.Client:
+def client_for(server: ServerProcess, role: str) -> httpx.Client:
     return httpx.Client(
         base_url=server.url, timeout=600, headers={"Authorization": f"Bearer {TOKENS[role]}"}
     )
@@ -165,7 +171,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     server = start_backend(work, "backend", env)
     results: list[Result] = []
     try:
-        server.wait_until("/ready", 600)
+        wait_http(server, "/ready", 600)
         viewer, editor, admin = (client_for(server, r) for r in ("viewer", "editor", "admin"))
         # Setup, not measured: data and models the attacks use.
         wiki = upload_csv(editor, (DATA / "toxic_en_wiki.csv").read_bytes(), "wiki.csv").json()

@@ -43,7 +43,16 @@ from scenarios import (
     load_unload_memory,
     starvation,
 )
-from servers import MLFLOW_VENV, REPO_ROOT, Server, backend_env, start_backend, start_mlflow
+from servers import (
+    MLFLOW_VENV,
+    REPO_ROOT,
+    ServerProcess,
+    backend_env,
+    rss_bytes,
+    start_backend,
+    start_mlflow,
+    wait_http,
+)
 from sklearn.pipeline import Pipeline
 
 DEFAULT_CSV = REPO_ROOT.parent / "shared" / "data" / "toxic_en.csv"
@@ -104,20 +113,20 @@ def save_mlflow_model(pipeline_path: Path, model_dir: Path) -> None:
 
 
 def start_servers(
-    work_dir: Path, data_dir: Path, fit_workers: int, servers: list[Server]
-) -> tuple[Server, Server]:
+    work_dir: Path, data_dir: Path, fit_workers: int, servers: list[ServerProcess]
+) -> tuple[ServerProcess, ServerProcess]:
     """MLflow's scoring server and our backend (which trains its default models first)."""
     mlflow = start_mlflow(work_dir, work_dir / "mlflow-model")
     servers.append(mlflow)
     env = backend_env(data_dir, default_models=True, fit_workers=fit_workers)
     ours = start_backend(work_dir, "backend", env)
     servers.append(ours)
-    mlflow.wait_until("/ping", timeout_s=300)
-    ours.wait_until("/ready", timeout_s=900)
+    wait_http(mlflow, "/ping", 300)
+    wait_http(ours, "/ready", 900)
     return mlflow, ours
 
 
-def pin(server: Server, cpus: str | None) -> None:
+def pin(server: ServerProcess, cpus: str | None) -> None:
     """Keep a server (and every process it started) on `cpus`, away from wrk's core."""
     if not cpus:
         return
@@ -134,7 +143,7 @@ def agreement(expected: list[object], got: list[object]) -> str:
 
 
 def load_cases(
-    work_dir: Path, texts: list[str], model_id: str, ours: Server, mlflow: Server
+    work_dir: Path, texts: list[str], model_id: str, ours: ServerProcess, mlflow: ServerProcess
 ) -> list[tuple[str, str, Path | None, int]]:
     """(key, url, bodies, texts per request) for each wrk run, ours then MLflow per case."""
 
@@ -186,13 +195,17 @@ def run_loads(
 
 
 def measure_two_workers(
-    work_dir: Path, data_dir: Path, model_id: str, args: argparse.Namespace, servers: list[Server]
+    work_dir: Path,
+    data_dir: Path,
+    model_id: str,
+    args: argparse.Namespace,
+    servers: list[ServerProcess],
 ) -> list[LoadResult]:
     """The 100-text case on `--workers 2`: more processes are the way past one core."""
     env = backend_env(data_dir, default_models=True, fit_workers=1)
     backend = start_backend(work_dir, "backend-2-workers", env, workers=2)
     servers.append(backend)
-    backend.wait_until("/ready", timeout_s=300)
+    wait_http(backend, "/ready", 300)
     results = []
     try:
         options = {**wrk_options(args), "cpus": None}  # two workers take both cores anyway
@@ -216,14 +229,14 @@ def upload_copies(api: BackendApi, model_id: str, count: int) -> list[str]:
 
 
 def measure_memory(
-    work_dir: Path, data_dir: Path, model_ids: list[str], text: str, servers: list[Server]
+    work_dir: Path, data_dir: Path, model_ids: list[str], text: str, servers: list[ServerProcess]
 ) -> Memory:
     """A fresh backend on the same data, nothing preloaded: RSS per model, then the models
     of `model_ids` loaded and unloaded one after another."""
     env = backend_env(data_dir, default_models=False, fit_workers=1)
     backend = start_backend(work_dir, "backend-memory", env)
     servers.append(backend)
-    backend.wait_until("/ready", timeout_s=300)
+    wait_http(backend, "/ready", 300)
     api = BackendApi(backend.url)
     try:
         default_ids = [m["id"] for m in api.client.get("/api/v1/models").json() if m["is_default"]]
@@ -265,7 +278,7 @@ def measure_fits(
 
 
 def check_predictions(
-    pipeline: Pipeline, texts: list[str], api: BackendApi, model_id: str, mlflow: Server
+    pipeline: Pipeline, texts: list[str], api: BackendApi, model_id: str, mlflow: ServerProcess
 ) -> dict[str, str]:
     expected = pipeline.predict(texts).tolist()
     return {
@@ -274,7 +287,7 @@ def check_predictions(
     }
 
 
-def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Results:
+def run(args: argparse.Namespace, work_dir: Path, servers: list[ServerProcess]) -> Results:
     load_at_start = load_average()
     split = load_split(args.csv)
     pipeline, fit_s = timed_fit(split)
@@ -294,7 +307,7 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
     api.load(model_id)
     agreements = check_predictions(pipeline, split.test_texts[:500], api, model_id, mlflow)
     loads = run_loads(load_cases(work_dir, split.test_texts, model_id, ours, mlflow), args)
-    mlflow_rss = mlflow.rss_bytes()
+    mlflow_rss = rss_bytes(mlflow)
     mlflow.stop()
     figures = best_of(figures, measure_inprocess(pipeline, split, raw_fit_s, args))
     options = {**wrk_options(args), "seconds": args.duration}
@@ -326,7 +339,7 @@ def run(args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> Resu
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work_dir = Path(tempfile.mkdtemp(prefix="toxiclf-bench-"))
-    servers: list[Server] = []
+    servers: list[ServerProcess] = []
     try:
         results = run(args, work_dir, servers)
     except Exception:

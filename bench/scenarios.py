@@ -11,7 +11,7 @@ from typing import Any
 
 from backend_api import TERMINAL, BackendApi
 from loadgen import LoadResult, run_wrk
-from servers import Server
+from servers import ServerProcess, rss_bytes
 
 # A deliberately slow fit (character n-grams) for the starvation case: two of them must
 # still run when the load ends.
@@ -147,28 +147,28 @@ def _settle() -> None:
 
 
 def default_model_memory(
-    server: Server, api: BackendApi, text: str, default_ids: list[str]
+    server: ServerProcess, api: BackendApi, text: str, default_ids: list[str]
 ) -> tuple[int, dict[str, int]]:
     """RSS with no model in memory, and what each default model adds when first used."""
     _settle()
-    base = previous = server.rss_bytes()
+    base = previous = rss_bytes(server)
     added: dict[str, int] = {}
     for model_id in default_ids:
         api.predict(model_id, [text])  # loaded in the database; cached on first use
         _settle()
-        current = server.rss_bytes()
+        current = rss_bytes(server)
         added[model_id] = current - previous
         previous = current
     return base, added
 
 
 def load_unload_memory(
-    server: Server, api: BackendApi, model_ids: list[str], text: str
+    server: ServerProcess, api: BackendApi, model_ids: list[str], text: str
 ) -> tuple[int, int, list[tuple[int, int]]]:
     """RSS before, after the first load, and along the way of loading, using and unloading
     each model in turn (a plateau is the allocator keeping pages, a slope is a leak)."""
     _settle()
-    before = first_load = server.rss_bytes()
+    before = first_load = rss_bytes(server)
     checkpoints = []
     marks = {1, 5, 10, 20, 30, 40, len(model_ids)}
     for done, model_id in enumerate(model_ids, start=1):
@@ -176,9 +176,9 @@ def load_unload_memory(
         api.predict(model_id, [text])
         if done == 1:
             _settle()
-            first_load = server.rss_bytes()
+            first_load = rss_bytes(server)
         api.unload(model_id)
         if done in marks:
             _settle()
-            checkpoints.append((done, server.rss_bytes()))
+            checkpoints.append((done, rss_bytes(server)))
     return before, first_load, checkpoints

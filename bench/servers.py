@@ -8,74 +8,48 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run as `python bench/run_bench.py`: only bench/ is there
+    sys.path.append(str(REPO_ROOT))
 MLFLOW_VENV = REPO_ROOT / "bench" / ".venv-mlflow"
 
+# The server-process wrapper is the tests' own: one copy for both.
+from tests.servers import (  # noqa: E402
+    ServerProcess,
+    free_port,
+    spawn_server,
+    uvicorn_command,
+    wait_http,
+)
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = [
+    "MLFLOW_VENV",
+    "REPO_ROOT",
+    "ServerProcess",
+    "backend_env",
+    "free_port",
+    "rss_bytes",
+    "serving_process",
+    "start_backend",
+    "start_mlflow",
+    "wait_http",
+]
 
 
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
+def serving_process(server: ServerProcess) -> psutil.Process:
+    """The process that holds the model: the newest uvicorn in the server's group."""
+    root = psutil.Process(server.process.pid)
+    uvicorns = [p for p in [root, *root.children(recursive=True)] if _is_uvicorn(p)]
+    return max(uvicorns, key=lambda p: p.create_time()) if uvicorns else root
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
-    def wait_until(self, path: str, timeout_s: float) -> None:
-        """Poll GET `path` until it answers 200; fail with the log's tail otherwise."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.25)
-        raise RuntimeError(f"{self.name} not ready after {timeout_s:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def serving_process(self) -> psutil.Process:
-        """The process that holds the model: the newest uvicorn in the server's group."""
-        root = psutil.Process(self.process.pid)
-        uvicorns = [p for p in [root, *root.children(recursive=True)] if _is_uvicorn(p)]
-        return max(uvicorns, key=lambda p: p.create_time()) if uvicorns else root
-
-    def rss_bytes(self) -> int:
-        return int(self.serving_process().memory_info().rss)
-
-    def stop(self, timeout_s: float = 15) -> None:
-        """SIGTERM the server's process group, then SIGKILL whatever is left of it."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=timeout_s)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
+def rss_bytes(server: ServerProcess) -> int:
+    return int(serving_process(server).memory_info().rss)
 
 
 def _is_uvicorn(process: psutil.Process) -> bool:
@@ -84,26 +58,8 @@ def _is_uvicorn(process: psutil.Process) -> bool:
     return False
 
 
-def _spawn(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Server:
-    port = int(command[command.index("--port") + 1]) if "--port" in command else 0
-    log_path = cwd / f"{name}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=cwd,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    return Server(name, process, port, log_path)
-
-
 def backend_env(data_dir: Path, *, default_models: bool, fit_workers: int | None) -> dict[str, str]:
     """The environment of our backend: only the bench's settings, none inherited."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.append(str(REPO_ROOT))
     from backend.settings import Settings  # the repo's own settings, for their names only
 
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
@@ -121,24 +77,21 @@ def backend_env(data_dir: Path, *, default_models: bool, fit_workers: int | None
     return env
 
 
-def start_backend(work_dir: Path, name: str, env: dict[str, str], workers: int = 1) -> Server:
+def start_backend(
+    work_dir: Path, name: str, env: dict[str, str], workers: int = 1
+) -> ServerProcess:
     """`uvicorn backend.main:app --workers N`, run from `work_dir` so no `.env` is read."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "backend.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(free_port()),
-        "--workers",
-        str(workers),
-    ]
-    return _spawn(name, command, env, work_dir)
+    port = free_port()
+    return spawn_server(
+        uvicorn_command(port, workers),
+        port=port,
+        env=env,
+        cwd=work_dir,
+        log_path=work_dir / f"{name}.log",
+    )
 
 
-def start_mlflow(work_dir: Path, model_dir: Path) -> Server:
+def start_mlflow(work_dir: Path, model_dir: Path) -> ServerProcess:
     """`mlflow models serve --env-manager local -w 1` from the bench-only virtual environment.
 
     MLflow execs `uvicorn` found on PATH, so the venv's bin must come first: otherwise the
@@ -148,6 +101,7 @@ def start_mlflow(work_dir: Path, model_dir: Path) -> Server:
     env["PATH"] = f"{MLFLOW_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONPATH", None)
     env["VIRTUAL_ENV"] = str(MLFLOW_VENV)
+    port = free_port()
     command = [
         str(MLFLOW_VENV / "bin" / "mlflow"),
         "models",
@@ -159,8 +113,8 @@ def start_mlflow(work_dir: Path, model_dir: Path) -> Server:
         "--host",
         "127.0.0.1",
         "--port",
-        str(free_port()),
+        str(port),
         "--workers",
         "1",
     ]
-    return _spawn("mlflow", command, env, work_dir)
+    return spawn_server(command, port=port, env=env, cwd=work_dir, log_path=work_dir / "mlflow.log")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,54 +10,10 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.servers import REPO_ROOT, ServerProcess, free_port, start_backend, wait_http
+from tests.servers import REPO_ROOT, ServerProcess, start_backend
 
 APP_PATH = REPO_ROOT / "frontend" / "app.py"
 APP_TIMEOUT_S = 60
-
-
-def start_frontend(
-    backend_url: str, log_dir: Path, *, timeout: float = 60, **env_overrides: str
-) -> ServerProcess:
-    """`streamlit run frontend/app.py` on a free port against `backend_url`; waits for health."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("API_")}
-    env.update(
-        BACKEND_URL=backend_url,
-        LOG_DIR=str(log_dir),
-        PYTHONUNBUFFERED="1",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    env.update(env_overrides)
-    log_path = log_dir / f"streamlit-{port}.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_PATH),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log_path.open("ab") as log_file:
-        process = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)
-    wait_http(server, "/_stcore/health", timeout)
-    return server
 
 
 def wait_task(http: httpx.Client, task_id: str, timeout: float = 120) -> dict[str, Any]:

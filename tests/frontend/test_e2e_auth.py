@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from frontend.task_rows import STATUS_SYMBOLS
-from tests.frontend.conftest import TOKENS, start_frontend
+from tests.frontend.conftest import TOKENS
 from tests.frontend.test_e2e_browser import (
     WAIT_MS,
     browser,
@@ -24,7 +24,7 @@ from tests.frontend.test_e2e_browser import (
     no_exception,
     settle,
 )
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, start_frontend
 
 __all__ = ["browser"]  # the fixture, shared with test_e2e_browser
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.frontend.conftest import start_frontend
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, start_frontend
 
 CHROMIUM = "/usr/bin/chromium"  # installed by .ci/run with apt-get
 # Generous: CI machines are often shared, and the first EDA run imports NLTK and tags POS.

@@ -7,15 +7,12 @@ infra/nginx/default.conf.template.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from tests.infra.nginx_local import NginxInstance, find_nginx, write_config
-from tests.servers import REPO_ROOT, ServerProcess, free_port, wait_http
+from tests.servers import ServerProcess, free_port, start_frontend
 
 # Small on purpose: the over-limit test sends a 2 MB body.
 TEST_UPLOAD_LIMIT_MB = 1
@@ -33,40 +30,7 @@ def frontend(
     backend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """`streamlit run frontend/app.py` on a free port, talking to the shared backend."""
-    work_dir = tmp_path_factory.mktemp("frontend")
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("API_")}
-    env.update(
-        BACKEND_URL=backend.url,
-        LOG_DIR=str(work_dir / "log"),
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-        PYTHONUNBUFFERED="1",
-    )
-    log_path = work_dir / f"streamlit-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "frontend/app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
-    with log_path.open("ab") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path, env)
-    wait_http(server, "/_stcore/health", timeout=60)
+    server = start_frontend(backend.url, tmp_path_factory.mktemp("frontend") / "log")
     yield server
     server.stop()
 
