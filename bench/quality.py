@@ -3,7 +3,10 @@
     python bench/quality.py                      # every dataset in ../shared/data, 300 s auto
     python bench/quality.py --rows 8000 --budget 120 --datasets toxic_ru
     python bench/quality.py --write-readme       # also replace the table in README.md
+    python bench/quality.py --datasets olid_proxy --kinds auto   # the OLID stand-in only
 
+`olid_proxy` is the Davidson tweets in the format and offensive share of the held-out
+OLID benchmark (see bench/olid_proxy.py: a stand-in, far easier than OLID itself).
 Each dataset gets one stratified 80/20 split (seed 0). Every kind is fitted on the 80 % in
 this process with one BLAS thread (as a fit worker runs) and scored on the 20 %: macro-F1 and
 the toxic class's F1 at the model's own threshold (the largest score, or the tuned cut for
@@ -32,6 +35,7 @@ from threadpoolctl import threadpool_limits
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from olid_proxy import olid_proxy  # noqa: E402
 from readme_block import write_readme_block  # noqa: E402
 
 from backend.ml.auto import auto_fit  # noqa: E402
@@ -85,7 +89,10 @@ def run_dataset(
 ) -> list[dict[str, Any]]:
     from sklearn.pipeline import Pipeline
 
-    frame = pd.read_csv(DATA / f"{name}.csv", keep_default_na=False)
+    if name == "olid_proxy":  # Davidson tweets in OLID's format and balance (olid_proxy.py)
+        frame = olid_proxy(DATA)
+    else:
+        frame = pd.read_csv(DATA / f"{name}.csv", keep_default_na=False)
     if rows and len(frame) > rows:
         frame = frame.sample(n=rows, random_state=0)
     x_train, x_test, y_train, y_test = train_test_split(
@@ -155,7 +162,9 @@ def table(results: list[dict[str, Any]], header: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["toxic_en", "toxic_en_wiki", "toxic_ru"])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["olid_proxy", "toxic_en", "toxic_en_wiki", "toxic_ru"]
+    )
     parser.add_argument("--rows", type=int, default=0, help="sample this many rows (0 = all)")
     parser.add_argument("--budget", type=float, default=300.0, help="auto's budget_s")
     parser.add_argument("--kinds", nargs="*", help="only these model types (and/or auto)")

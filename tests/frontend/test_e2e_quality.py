@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.backend.api_steps import load_ok, train, upload_ok
 from tests.frontend.test_e2e_browser import (  # noqa: F401 (fixtures)
@@ -20,6 +20,20 @@ from tests.frontend.test_e2e_browser import (  # noqa: F401 (fixtures)
     settle,
 )
 from tests.servers import ServerProcess
+
+
+def settled_value(page: Page, slider: Locator) -> str:
+    """The slider's shown value once it has stopped changing (React renders key presses
+    a moment after Playwright sends them)."""
+    value = slider.get_attribute("aria-valuetext") or ""
+    for _ in range(50):
+        page.wait_for_timeout(200)
+        again = slider.get_attribute("aria-valuetext") or ""
+        if again == value:
+            break
+        value = again
+    assert value, "the slider's thumb names its value"
+    return value
 
 
 @pytest.mark.timeout(900)  # a backend with default models, a fit, three pages in chromium
@@ -55,22 +69,25 @@ def test_slider_highlights_and_errors(
     flagged = page.locator('[data-testid="stMetric"]', has_text="Flagged per 1,000")
     expect(flagged).to_contain_text("Flagged per 1,000 texts")
     before = flagged.inner_text()
+    threshold = page.locator('[data-testid="stMetric"]', has_text="Threshold").first
     slider.focus()
     for _ in range(15):
         slider.press("ArrowLeft")  # stricter: fewer texts flagged
+    # The slider sends its value after a short debounce, and slow key presses can split the
+    # 15 steps over several reruns: wait until the page shows the slider's final value (its
+    # thumb carries it as aria-valuetext), not merely the first rerun's.
+    final = settled_value(page, slider)
+    expect(threshold).to_contain_text(final)
     settle(page)
+    expect(threshold).to_contain_text(final)
     expect(flagged).not_to_have_text(before)
     after = float(flagged.inner_text().split()[-1].replace(",", ""))
     assert after < float(before.split()[-1].replace(",", "")), (before, after)
     expect(precision).to_be_visible()
     expect(page.locator(".js-plotly-plot .gtitle", has_text="Held-out precision-recall"))
-    chosen = float(
-        page.locator('[data-testid="stMetric"]', has_text="Threshold")
-        .first.inner_text()
-        .split()[-1]
-    )
+    chosen = float(final)
     page.get_by_role("button", name="Save threshold").click()
-    expect(page.get_by_text("saved; predictions use it now", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"Threshold {final} saved; predictions use it now")).to_be_visible()
     no_exception(page)
     page.screenshot(path=tmp_path / "models-threshold.png", full_page=True)
     with httpx.Client(base_url=backend.url, timeout=60) as api:
