@@ -27,7 +27,7 @@ from backend.ml.artifacts import (
 from backend.ml.params import PARAMS_BY_TYPE, validate_params, validate_vectorizer
 from backend.ml.pipeline import score_matrix
 from backend.ml.training import FitJob, run_fit
-from backend.services.csv_import import import_csv, read_table
+from backend.services.csv_import import TEXT_COLUMN_NAMES, import_csv, read_table
 
 
 def _parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
@@ -96,9 +96,9 @@ def train(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(Path(args.model), expected_sha256=None)
-    frame, _encoding = read_table(Path(args.csv))
+    frame = read_table(Path(args.csv)).frame
     column = args.text_column or next(
-        (c for c in frame.columns if c.strip().lower() in ("text", "comment_text", "comment")),
+        (c for c in frame.columns if c.strip().lower() in TEXT_COLUMN_NAMES),
         frame.columns[0],
     )
     if column not in frame.columns:

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import PayloadTooLarge, error_payload
 
-UPLOAD_PATHS = ("/api/v1/datasets", "/api/v1/models/upload")
+UPLOAD_PATHS = ("/api/v1/datasets", "/api/v1/datasets/preview", "/api/v1/models/upload")
 
 
 class BodyTooLarge(Exception):

@@ -32,6 +32,15 @@ HEADER_MAX_CHARS = 1 << 20
 
 
 @dataclass
+class RawTable:
+    """A CSV file as read: every column as strings, and how it was read."""
+
+    frame: pd.DataFrame
+    encoding: str
+    delimiter: str
+
+
+@dataclass
 class ImportedTable:
     frame: pd.DataFrame  # columns: text, label (labels already in their final type)
     columns: list[str]
@@ -41,6 +50,10 @@ class ImportedTable:
     classes: dict[str, int]
     dropped_rows: int
     positive_label: Any
+    # Why rows were dropped: {"empty_text": n, "missing_label": n}; a row with neither a text
+    # nor a label counts as empty_text, so the counts add up to dropped_rows.
+    dropped_reasons: dict[str, int]
+    kept: pd.Series  # per row of the file read: whether it is one of `frame`'s rows
 
 
 def detect_encoding(head: bytes) -> str:
@@ -130,7 +143,7 @@ def count_lines(path: Path) -> int:
     return lines
 
 
-def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> tuple[pd.DataFrame, str]:
+def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> RawTable:
     """Read every column as strings with the sniffed encoding and delimiter.
 
     `max_columns` (MAX_CSV_COLUMNS) is checked on the header line and `max_rows`
@@ -172,7 +185,8 @@ def read_table(path: Path, max_columns: int = 0, max_rows: int = 0) -> tuple[pd.
                 skip_blank_lines=True,
             )
             _refuse_repeated_names(sample, delimiter)
-            return frame, attempt
+            frame.columns = [str(c) for c in frame.columns]
+            return RawTable(frame, attempt, delimiter)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
@@ -209,9 +223,21 @@ def import_csv(
 ) -> ImportedTable:
     """Read, check and type an uploaded CSV; `max_columns`/`max_classes` are
     MAX_CSV_COLUMNS/MAX_CLASSES (0 = no limit)."""
-    frame, _encoding = read_table(path, max_columns, max_rows)
+    return table_from_raw(
+        read_table(path, max_columns, max_rows).frame,
+        text_column=text_column,
+        label_column=label_column,
+        positive_label=positive_label,
+        max_classes=max_classes,
+    )
+
+
+def choose_columns(
+    frame: pd.DataFrame, text_column: str | None = None, label_column: str | None = None
+) -> tuple[str, str]:
+    """The text and label columns: the ones asked for, else found by name (the text column
+    also as the first column of text); DatasetInvalid says what to pass when none is found."""
     columns = [str(c) for c in frame.columns]
-    frame.columns = columns
     if frame.empty:
         raise DatasetInvalid("the file has a header but no data rows")
 
@@ -237,11 +263,34 @@ def import_csv(
                 f"column name {chosen[:40]!r}... is {len(chosen)} characters long; at most "
                 f"{MAX_COLUMN_NAME_CHARS} (rename the column)"
             )
+    return text_col, label_col
+
+
+def table_from_raw(
+    frame: pd.DataFrame,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    positive_label: str | None = None,
+    max_classes: int = 0,
+) -> ImportedTable:
+    """The dataset a file read by `read_table` makes: columns chosen, rows kept, labels typed.
+
+    Upload and preview both come here, so a preview's counts are the upload's.
+    """
+    text_col, label_col = choose_columns(frame, text_column, label_column)
+    columns = [str(c) for c in frame.columns]
 
     texts = frame[text_col].astype(str)
     labels = frame[label_col].astype(str).str.strip()
-    keep = (texts.str.strip() != "") & ~labels.str.lower().isin(MISSING_LABELS)
+    has_text = texts.str.strip() != ""
+    has_label = ~labels.str.lower().isin(MISSING_LABELS)
+    keep = has_text & has_label
     dropped = int((~keep).sum())
+    reasons = {
+        "empty_text": int((~has_text).sum()),
+        "missing_label": int((has_text & ~has_label).sum()),
+    }
     texts, labels = texts[keep], labels[keep]
     if texts.empty:
         raise DatasetInvalid(
@@ -284,6 +333,8 @@ def import_csv(
         classes={str(k): int(v) for k, v in counts.items()},
         dropped_rows=dropped,
         positive_label=positive,
+        dropped_reasons=reasons,
+        kept=keep,
     )
 
 

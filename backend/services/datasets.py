@@ -16,8 +16,14 @@ from backend.db.session import Database
 from backend.errors import DatasetInvalid, DatasetNotFound, PayloadTooLarge
 from backend.files import FileClaim, atomic_file
 from backend.ml.training import read_dataset
-from backend.schemas.datasets import DatasetInfo
-from backend.services.csv_import import ImportedTable, import_csv
+from backend.schemas.datasets import DatasetInfo, DatasetPreview, DroppedRows
+from backend.services.csv_import import (
+    ImportedTable,
+    choose_columns,
+    import_csv,
+    read_table,
+    table_from_raw,
+)
 from backend.services.ids import is_safe_id, new_id
 from backend.services.label_names import parse_label_names
 from backend.settings import Settings
@@ -70,6 +76,72 @@ class DatasetService:
             names = parse_label_names(label_names, table.classes)
             label = (name or "").strip() or Path(filename or "dataset.csv").stem or "dataset"
             return self._store(new_id("ds"), label[:255], table, sha, claim, names)
+
+    def preview(
+        self,
+        upload: BinaryIO,
+        *,
+        filename: str | None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        positive_label: str | None = None,
+        label_names: str | None = None,
+        head: int = 20,
+    ) -> DatasetPreview:
+        """What `create` would store from this upload, without storing anything.
+
+        Same checks in the same order: the body limit, the file-level limits (a 4xx), then
+        the dataset rules of `table_from_raw`, whose refusal becomes `error` so that the
+        caller still sees the columns and rows to choose from.
+        """
+        refuse_nul_fields(
+            text_column=text_column,
+            label_column=label_column,
+            positive_label=positive_label,
+            label_names=label_names,
+        )
+        with (
+            FileClaim() as claim,
+            claim.temp_file(self.settings.uploads_dir, ".upload") as (fd, tmp_path),
+        ):
+            self._copy_limited(upload, fd)
+            raw = read_table(
+                tmp_path, self.settings.max_csv_columns, self.settings.max_dataset_rows
+            )
+        frame = raw.frame
+        shown = frame.head(head)
+        preview = DatasetPreview(
+            filename=filename,
+            encoding=raw.encoding,
+            delimiter=raw.delimiter,
+            columns=list(frame.columns),
+            rows=len(frame),
+            head=shown.to_numpy().tolist(),
+            head_kept=[],
+        )
+        try:
+            preview.text_column, preview.label_column = choose_columns(
+                frame, text_column or None, label_column or None
+            )
+            table = table_from_raw(
+                frame,
+                text_column=preview.text_column,
+                label_column=preview.label_column,
+                positive_label=positive_label,
+                max_classes=self.settings.max_classes,
+            )
+            parse_label_names(label_names, table.classes)
+        except DatasetInvalid as exc:
+            preview.error = exc.detail
+            return preview
+        preview.head_kept = table.kept.head(head).tolist()
+        preview.label_kind = table.label_kind
+        preview.classes = table.classes
+        preview.positive_label = None if table.positive_label is None else str(table.positive_label)
+        preview.rows_kept = len(table.frame)
+        preview.dropped_rows = table.dropped_rows
+        preview.dropped = DroppedRows(**table.dropped_reasons)
+        return preview
 
     def _copy_limited(self, upload: BinaryIO, fd: int) -> str:
         limit = self.settings.max_upload_bytes

@@ -22,6 +22,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/metrics"): None,
     ("GET", "/api/v1/datasets/"): "viewer",
     ("POST", "/api/v1/datasets/"): "editor",
+    ("POST", "/api/v1/datasets/preview"): "editor",  # like upload
     ("GET", "/api/v1/datasets/{dataset_id}"): "viewer",
     ("DELETE", "/api/v1/datasets/{dataset_id}"): "editor",
     ("GET", "/api/v1/datasets/{dataset_id}/download"): "viewer",  # API.md: viewer = GET

@@ -1,4 +1,4 @@
-"""/api/v1/datasets: upload, list, get, delete."""
+"""/api/v1/datasets: upload, preview, list, get, delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 
 from backend.api.deps import EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
-from backend.schemas.datasets import DatasetInfo
+from backend.schemas.datasets import DatasetInfo, DatasetPreview
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
@@ -45,6 +45,40 @@ async def upload_dataset(
             label_column=label_column,
             positive_label=positive_label,
             label_names=label_names,
+        )
+    finally:
+        await file.close()
+
+
+@router.post(
+    "/preview",
+    response_model=DatasetPreview,
+    responses={
+        400: {"description": "unreadable file (encoding, columns, rows, not a CSV)"},
+        413: {"description": "over MAX_UPLOAD_MB"},
+    },
+)
+async def preview_dataset(
+    services: ServicesDep,
+    _role: EditorRole,
+    file: UploadFile = File(..., description="CSV file, as for upload"),
+    text_column: str | None = Form(None),
+    label_column: str | None = Form(None),
+    positive_label: str | None = Form(None),
+    label_names: str | None = Form(None),
+    head: int = Form(20, ge=0, description="how many of the file's first rows to return"),
+) -> DatasetPreview:
+    """What upload would store from this file (same code, same limits); nothing is stored."""
+    try:
+        return await run_in_threadpool(
+            services.datasets.preview,
+            file.file,
+            filename=file.filename,
+            text_column=text_column,
+            label_column=label_column,
+            positive_label=positive_label,
+            label_names=label_names,
+            head=head,
         )
     finally:
         await file.close()
