@@ -164,6 +164,25 @@ class BackendClient:
         files = {"file": (filename, content, "text/csv")}
         return self._json("POST", "/api/v1/datasets", data=form, files=files)
 
+    def preview_dataset(
+        self,
+        content: bytes,
+        filename: str,
+        *,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        head: int = 20,
+    ) -> JSONDict:
+        """POST /api/v1/datasets/preview: what upload would store from `content`, stored not.
+
+        The server reads the file with its upload code: encoding, delimiter, columns, the
+        first `head` rows, rows kept and dropped (and why), classes, or `error` (why upload
+        would refuse it)."""
+        fields = {"text_column": text_column, "label_column": label_column, "head": str(head)}
+        form = {key: value for key, value in fields.items() if value not in (None, "")}
+        files = {"file": (filename, content, "text/csv")}
+        return self._json("POST", "/api/v1/datasets/preview", data=form, files=files)
+
     def download_dataset(self, dataset_id: str) -> bytes:
         """GET /api/v1/datasets/{id}/download → the stored rows as `text,label` CSV bytes."""
         return self._send("GET", f"/api/v1/datasets/{dataset_id}/download").content

@@ -1,4 +1,8 @@
-"""Reading an analyst's CSV the way the backend will (delimiter and encoding sniffed)."""
+"""Reading a CSV dropped on the EDA or Predict page, which any role may do.
+
+The Data page does not use this: its preview must be what upload stores, so it asks the server
+(`POST /api/v1/datasets/preview`, editor). These pages only explore or score a file here.
+"""
 
 from __future__ import annotations
 

@@ -1,20 +1,14 @@
-"""Data: upload a CSV, preview it, pick columns, see class balance, make it a backend dataset."""
+"""Data: upload a CSV, preview it as the server reads it, pick columns, make it a dataset."""
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from frontend import auth, charts
 from frontend.client import BackendClient
-from frontend.tables import (
-    UnreadableCsv,
-    guess_label_column,
-    guess_text_column,
-    labelled_texts,
-    read_csv_bytes,
-)
 from frontend.ui import (
     CURRENT_DATASET,
     UPLOADED_FRAME,
@@ -26,71 +20,143 @@ from frontend.ui import (
 )
 
 DEFAULT_POSITIVE = "(backend default: last class)"
+SHOWN_ROWS = 50
+# The whole file comes back as its head: the EDA page explores every kept row of it.
+ALL_ROWS = 10_000_000
+PREVIEWS = "data_previews"  # {(file sha256, text column, label column): the server's preview}
+TEXT_KEY, LABEL_KEY = "data_text_column", "data_label_column"
 
 
-@st.cache_data(show_spinner="Reading the CSV…", max_entries=8)
-def parse_csv(content: bytes) -> pd.DataFrame:
-    """Cached: the same upload is parsed once, not on every rerun."""
-    return read_csv_bytes(content)
+def server_preview(
+    client: BackendClient,
+    content: bytes,
+    filename: str,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> dict[str, Any] | None:
+    """POST /api/v1/datasets/preview, once per file and column choice in this session."""
+    fingerprint = hashlib.sha256(content).hexdigest()
+    previews: dict[tuple[str, str | None, str | None], dict[str, Any]]
+    previews = st.session_state.setdefault(PREVIEWS, {})
+    key = (fingerprint, text_column, label_column)
+    if key not in previews:
+        with st.spinner("The server reads the CSV…"):
+            answer = call(
+                client.preview_dataset,
+                content,
+                filename,
+                text_column=text_column,
+                label_column=label_column,
+                head=ALL_ROWS,
+            )
+        if answer is None:
+            return None
+        # Only this file's previews are kept: a new file starts afresh.
+        for old in [k for k in previews if k[0] != fingerprint]:
+            del previews[old]
+        previews[key] = answer
+    return previews[key]
+
+
+def kept_pairs(preview: dict[str, Any]) -> pd.DataFrame:
+    """The rows upload keeps, as `text`/`label` (what the EDA page explores)."""
+    columns = preview["columns"]
+    text_at = columns.index(preview["text_column"])
+    label_at = columns.index(preview["label_column"])
+    rows = [
+        (row[text_at], row[label_at].strip())
+        for row, kept in zip(preview["head"], preview["head_kept"], strict=True)
+        if kept
+    ]
+    return pd.DataFrame(rows, columns=["text", "label"])
 
 
 def upload_section(client: BackendClient) -> None:
-    """File → preview → columns → balance → POST /api/v1/datasets."""
+    """File → the server's preview → columns → balance → POST /api/v1/datasets."""
     st.subheader("Upload a CSV")
     uploaded = st.file_uploader(
-        "CSV with a text column and a label column (delimiter , ; tab or |; UTF-8 or cp1251)",
+        "CSV with a text column and a label column (delimiter , ; tab or |; UTF-8, UTF-16 "
+        "with BOM or cp1251)",
         type=["csv", "tsv", "txt"],
         key="data_upload",
     )
     if uploaded is None:
         return
-    content = uploaded.getvalue()
-    try:
-        frame = parse_csv(content)
-    except UnreadableCsv as exc:
-        st.error(f"Cannot read {uploaded.name}: {exc}")
+    if not auth.can(auth.EDITOR):
+        st.info(
+            "The server reads the file for the preview, as upload does: "
+            f"{auth.reason(auth.EDITOR)} The **EDA** page explores a CSV for any role."
+        )
         return
-    st.caption(f"{uploaded.name}: {len(frame):,} rows × {frame.shape[1]} columns")
-    st.dataframe(frame.head(50), hide_index=True, height=240)
+    content = uploaded.getvalue()
+    fingerprint = hashlib.sha256(content).hexdigest()
+    if st.session_state.get("data_file") != fingerprint:
+        # Another file: the column choices of the last one mean nothing here.
+        st.session_state["data_file"] = fingerprint
+        for key in (TEXT_KEY, LABEL_KEY):
+            st.session_state.pop(key, None)
+    detected = server_preview(client, content, uploaded.name)
+    if detected is None:
+        return
+    columns = detected["columns"]
+    st.caption(
+        f"{uploaded.name}: {detected['rows']:,} rows × {len(columns)} columns, read by the "
+        f"server as {detected['encoding']} with delimiter {detected['delimiter']!r}"
+    )
+    st.dataframe(
+        pd.DataFrame(detected["head"][:SHOWN_ROWS], columns=columns), hide_index=True, height=240
+    )
+    if len(columns) < 2:
+        st.error(f"Cannot make a dataset of {uploaded.name}: {detected['error']}")
+        return
 
-    columns = [str(column) for column in frame.columns]
-    frame.columns = columns
-    text_guess = guess_text_column(frame)
+    text_guess = detected["text_column"] or columns[0]
     left, right = st.columns(2)
     text_column = left.selectbox(
-        "Text column", columns, index=columns.index(text_guess), key="data_text_column"
+        "Text column", columns, index=columns.index(text_guess), key=TEXT_KEY
     )
     label_choices = [column for column in columns if column != text_column]
-    label_guess = guess_label_column(frame, text_column)
+    label_guess = detected["label_column"]
     label_column = right.selectbox(
         "Label column",
         label_choices,
         index=label_choices.index(label_guess) if label_guess in label_choices else 0,
-        key="data_label_column",
+        key=LABEL_KEY,
     )
-    pairs = labelled_texts(frame, text_column, label_column)
+    chosen = (
+        detected
+        if (text_column, label_column) == (detected["text_column"], detected["label_column"])
+        else server_preview(client, content, uploaded.name, text_column, label_column)
+    )
+    if chosen is None:
+        return
+    if chosen["error"]:
+        st.warning(f"The server would refuse these columns: {chosen['error']}")
+        return
+
     # The EDA page explores exactly this selection, even before it becomes a backend dataset.
     st.session_state[UPLOADED_FRAME] = {
         "name": uploaded.name,
         "fingerprint": hashlib.sha256(
             content + f"|{text_column}|{label_column}".encode()
         ).hexdigest(),
-        "frame": pairs,
+        "frame": kept_pairs(chosen),
     }
-    counts = pairs["label"].value_counts().sort_index()
-    dropped = len(frame) - len(pairs)
-    st.plotly_chart(charts.class_balance(counts.to_dict()), key="data_balance")
-    if dropped:
-        st.caption(f"{dropped:,} rows with an empty text or label will be dropped.")
-    if len(counts) < 2:
-        st.warning(f"Column {label_column!r} has fewer than 2 classes: pick another label column.")
-        return
+    classes: dict[str, int] = chosen["classes"]
+    st.plotly_chart(charts.class_balance(classes), key="data_balance")
+    dropped = chosen["dropped"]
+    if chosen["dropped_rows"]:
+        st.caption(
+            f"{chosen['dropped_rows']:,} rows will be dropped: {dropped['empty_text']:,} with an "
+            f"empty text, {dropped['missing_label']:,} without a label. "
+            f"{chosen['rows_kept']:,} rows are kept."
+        )
 
     with st.form("data_create"):
         name = st.text_input("Dataset name", value=Path(uploaded.name).stem, key="data_name")
         positive = st.selectbox(
             "Positive class for binary metrics",
-            [DEFAULT_POSITIVE, *[str(label) for label in counts.index]],
+            [DEFAULT_POSITIVE, *classes],
             key="data_positive",
         )
         submitted = auth.action_submit("Create dataset on the server", auth.EDITOR, type="primary")

@@ -92,6 +92,8 @@ def test_whole_path_in_chromium(
     )
     create = page.get_by_role("button", name="Create dataset on the server")
     expect(create).to_be_visible()
+    # The preview is the server's reading of the file, not the page's own.
+    expect(page.get_by_text("read by the server as utf-8 with delimiter ','")).to_be_visible()
     settle(page)
     page.get_by_label("Dataset name").fill("e2e-dataset")
     create.click()

@@ -74,10 +74,52 @@ def http_for(app: AppTest) -> httpx.Client:
 
 
 def test_data_page_rejects_unreadable_csv(app: AppTest) -> None:
+    # The server's own words: the page no longer reads the file itself.
     app.file_uploader(key="data_upload").set_value(("bad.csv", b"just one column\n", "text/csv"))
     app.run()
     assert not app.exception
-    assert "two columns" in " ".join(texts_of(app.error))
+    assert "no data rows" in " ".join(texts_of(app.error))
+    app.file_uploader(key="data_upload").set_value(("bin.csv", b"\x00\x01binary\x00" * 50, "x"))
+    app.run()
+    assert not app.exception
+    assert "Backend error 400" in " ".join(texts_of(app.error))
+    assert "binary" in " ".join(texts_of(app.error))
+
+
+MESSY_CSV = (
+    "comment;verdict;target\n"
+    "you are nice;0;1\n"
+    ";1;1\n"
+    "no label here;0;NA\n"
+    "привет, как дела;1;1\n"
+    "you are awful;1;1\n"
+    "have a good day;0;1\n"
+).encode("cp1251")
+
+
+def test_data_page_shows_the_servers_preview(app: AppTest) -> None:
+    """Delimiter, encoding, kept and dropped rows are the server's, column choice re-asks it."""
+    app.file_uploader(key="data_upload").set_value(("messy.csv", MESSY_CSV, "text/csv")).run()
+    assert not app.exception
+    captions = " ".join(texts_of(app.caption))
+    assert "6 rows × 3 columns" in captions and "cp1251" in captions and "';'" in captions
+    # `target` is found by name but holds one class: the server says why, the page shows it.
+    assert app.selectbox(key="data_label_column").value == "target"
+    assert any("only one class" in text for text in texts_of(app.warning))
+    assert not figures(app)
+
+    app.selectbox(key="data_label_column").set_value("verdict").run()
+    assert not app.exception and not app.warning, texts_of(app.warning)
+    balance = figures(app)[0]
+    assert dict(zip(balance["data"][0]["x"], balance["data"][0]["y"], strict=True)) == {
+        "0": 3,
+        "1": 2,
+    }
+    assert "1 rows will be dropped: 1 with an empty text, 0 without a label" in " ".join(
+        texts_of(app.caption)
+    )
+    pairs = app.session_state["uploaded_frame"]["frame"]
+    assert pairs["text"].tolist()[2] == "привет, как дела" and len(pairs) == 5
 
 
 def test_eda_page_renders_every_chart(app: AppTest, small_csv: Path) -> None:
