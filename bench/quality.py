@@ -59,6 +59,11 @@ KINDS: list[tuple[str, str, dict[str, Any], dict[str, Any], bool]] = [
 ]
 
 
+def settings(params: dict[str, Any]) -> str:
+    """The regularisation and smoothing of a chosen candidate, e.g. `C=4.0 alpha=0.1`."""
+    return " ".join(f"{k}={params[k]}" for k in ("C", "alpha") if params.get(k) is not None)
+
+
 def scores_per_second(pipeline: Any, texts: list[str]) -> float:
     sample = (texts * (1000 // max(1, len(texts)) + 1))[:1000]
     score = (
@@ -130,7 +135,7 @@ def run_dataset(
         pipeline = Pipeline([("vectorizer", result.vectorizer), ("classifier", result.classifier)])
         chosen = result.chosen
         label = (
-            f"**auto** ({budget:g} s) → {chosen['model_type']} C={chosen['params'].get('C')}"
+            f"**auto** ({budget:g} s) → {chosen['model_type']} {settings(chosen['params'])}"
             f", {chosen['candidates_tried']} tried"
         )
         results.append(

@@ -144,3 +144,19 @@ def test_threshold_targets_and_labels() -> None:
     assert apply_threshold(matrix, [0, 1], 1, 0.5) == [0] * 5 + [1] * 5
     with pytest.raises(ValueError):
         apply_threshold(np.ones((2, 3)), [0, 1, 2], 1, 0.5)
+
+
+def test_every_auto_candidate_is_a_valid_fit_request() -> None:
+    """auto's fixed search space passes the same schemas a client's fit goes through, so the
+    recorded choice can be fitted again as an ordinary request; NB-SVM with the sharper
+    naive-Bayes ratios (alpha 0.1) is tried first, as it led on every proxy we measured."""
+    from backend.ml.auto import CANDIDATES, FEATURES
+
+    assert len({(c.features, c.model_type, str(c.params)) for c in CANDIDATES}) == len(CANDIDATES)
+    for candidate in CANDIDATES:
+        params = validate_params(candidate.model_type, candidate.params)
+        vectorizer = validate_vectorizer(FEATURES[candidate.features])
+        assert vectorizer["type"] == "union"
+        build_pipeline(candidate.model_type, params, vectorizer)
+    first = CANDIDATES[0]
+    assert (first.model_type, first.params.get("alpha")) == ("nbsvm", 0.1)
