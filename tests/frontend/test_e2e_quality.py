@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -63,8 +64,12 @@ def test_slider_highlights_and_errors(
     # Models: the slider moves along the held-out PR curve; Save stores the chosen cut.
     go_to(page, "Models")
     choose_option(page, "Model", model["id"])
-    slider = page.get_by_role("slider").first
+    # The page first showed another model (a default one) with a slider of its own: wait for
+    # this model's slider (its key names the model) so the keys below move the right one.
+    keyed = re.sub(r"[^a-zA-Z0-9_-]", "-", f"threshold_slider_{model['id']}")
+    slider = page.locator(f".st-key-{keyed}").get_by_role("slider")
     expect(slider).to_be_visible()
+    settle(page)
     precision = page.locator('[data-testid="stMetric"]', has_text="Precision")
     flagged = page.locator('[data-testid="stMetric"]', has_text="Flagged per 1,000")
     expect(flagged).to_contain_text("Flagged per 1,000 texts")
