@@ -58,7 +58,8 @@ def train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as scratch:
         dataset = Path(scratch) / "dataset.csv"
-        table.frame.to_csv(dataset, index=False)
+        with dataset.open("w", encoding="utf-8", newline="") as handle:
+            table.write_csv(handle)
         job = FitJob(
             task_id="cli",
             model_id=out.stem,

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(200, gt=0)
     max_predict_batch: int = Field(10_000, ge=1)
     max_json_body_mb: float = Field(64, gt=0)
+    # Characters in all texts of one predict/predict_scores/explain/invocations request: a
+    # pipeline's time grows with them (60 MB of text kept a model busy for 68 s). 1,000,000 is
+    # about 3 s of the default models on one idle core, 2,500 comments of 400 characters.
+    max_predict_chars: int = Field(1_000_000, ge=1)
     # Micro-batching of concurrent predictions for one model (see services/batching.py).
     batch_max_size: int = Field(512, ge=1)
     # 0: no deliberate wait, batches form behind the running call; measured on 2 cores with

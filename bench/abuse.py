@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -164,6 +165,14 @@ def short_rows_csv(size_mb: float) -> bytes:
     return b"text,label\n" + row * int(size_mb * MB / len(row))
 
 
+def long_rows_csv(size_mb: float) -> bytes:
+    """`text,label` rows of 10 KB each: few rows, so MAX_DATASET_ROWS does not stop it."""
+    row = ("you are " + "very " * 2000 + "nice").encode()
+    return b"text,label\n" + b"".join(
+        row + (b",1\n" if i % 3 else b",0\n") for i in range(int(size_mb * MB / (len(row) + 3)))
+    )
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     work = Path(tempfile.mkdtemp(prefix="abuse-"))
     env = backend_env(work / "data", default_models=True, fit_workers=1)
@@ -197,6 +206,16 @@ def run(args: argparse.Namespace) -> list[Result]:
         big_texts = ["you are " + "very " * 1200 + "nice"] * 10_000  # ~60 MB of JSON
         many_texts = ["hello there"] * 10_000
         big_csv = short_rows_csv(args.big_csv_mb)
+        long_csv = long_rows_csv(args.long_csv_mb)
+        # The most text one request may carry (MAX_PREDICT_CHARS), in comment-sized texts.
+        comments = pd.read_csv(DATA / "toxic_en.csv")["text"].astype(str).tolist()
+        at_limit: list[str] = []
+        used = 0
+        for comment in comments * 10:
+            if used + len(comment) > 1_000_000 or len(at_limit) == 10_000:
+                break
+            at_limit.append(comment)
+            used += len(comment)
 
         def fit_too_big() -> httpx.Response:
             dataset = upload_csv(editor, vocabulary_csv, "vocab.csv").json()
@@ -275,12 +294,41 @@ def run(args: argparse.Namespace) -> list[Result]:
                 ),
             ),
             (
+                f"predict {len(at_limit):,} comments, 1,000,000 characters (at the limit)",
+                "viewer",
+                lambda: viewer.post(
+                    "/api/v1/models/predict",
+                    json={"model_id": "default-logreg", "texts": at_limit},
+                ),
+            ),
+            (
+                f"explain {len(at_limit):,} comments, 1,000,000 characters (at the limit)",
+                "viewer",
+                lambda: viewer.post(
+                    "/api/v1/models/explain",
+                    json={"model_id": "default-logreg", "texts": at_limit},
+                ),
+            ),
+            (
                 "predict_scores, 200-class model, 10,000 texts",
                 "viewer",
                 lambda: viewer.post(
                     "/api/v1/models/predict_scores",
                     json={"model_id": wide_model, "texts": many_texts},
                 ),
+            ),
+            (
+                "evaluate default-logreg on its held-out split",
+                "viewer",
+                lambda: viewer.post(
+                    "/api/v1/models/evaluate",
+                    json={"model_id": "default-logreg", "split": "holdout"},
+                ),
+            ),
+            (
+                f"CSV of 10 KB rows, {args.long_csv_mb:g} MB",
+                "editor",
+                lambda: upload_csv(editor, long_csv, "long.csv"),
             ),
             (
                 f"CSV of short rows, {args.big_csv_mb:g} MB",
@@ -341,6 +389,12 @@ def main() -> None:
         type=float,
         default=50,
         help="size of the short-rows CSV upload (MAX_UPLOAD_MB is 200)",
+    )
+    parser.add_argument(
+        "--long-csv-mb",
+        type=float,
+        default=199,
+        help="size of the long-rows CSV upload (just under MAX_UPLOAD_MB)",
     )
     parser.add_argument(
         "--only", default="", help="run only attacks whose name has one of these (a,b)"

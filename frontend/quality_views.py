@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth, charts, quality
+from frontend.batches import text_batches
 from frontend.client import BackendClient, ClientError
 from frontend.ui import get_client, show_error
 
@@ -164,7 +165,6 @@ def find_errors(
     frame = dataset_rows(client, dataset_id, limit)
     texts = frame["text"].tolist()
     explanations: list[dict[str, Any]] = []
-    for start in range(0, len(texts), EXPLAIN_BATCH):
-        chunk = texts[start : start + EXPLAIN_BATCH]
+    for chunk in text_batches(texts, max_texts=EXPLAIN_BATCH):
         explanations += client.explain(model["id"], chunk, top_k=10)["explanations"]
     return quality.misclassified(texts, frame["label"].tolist(), explanations)

@@ -13,7 +13,6 @@ from backend.services.dataset_evaluation import DatasetEvaluation
 from backend.services.datasets import DatasetService
 from backend.services.defaults import DefaultModels, defaults_lock_path
 from backend.services.drift import DriftService
-from backend.services.evaluation import Evaluation
 from backend.services.explanations import Explanations
 from backend.services.feedback import FeedbackService
 from backend.services.fit_executor import FitExecutor, LocalFitExecutor
@@ -53,7 +52,6 @@ class Services:
     training: ModelTraining
     loaded_set: LoadedSet
     predictions: Predictions
-    evaluation: Evaluation
     dataset_evaluation: DatasetEvaluation
     aliases: Aliases
     removal: ModelRemoval
@@ -111,7 +109,7 @@ def build_services(settings: Settings) -> Services:
         max_bytes=int(settings.prediction_log_max_mb * 1024 * 1024),
     )
     explanations = Explanations(settings, registry, inference)
-    evaluation = Evaluation(registry, datasets, inference)
+    holdout_splits = HoldoutSplits(settings, registry, tasks, datasets)
     # Services that queue tasks ring the runner awake; the runner is built last because
     # its hooks (the loaded set's sync, the retrain gate) are services themselves.
     wakeup = Wakeup()
@@ -151,8 +149,9 @@ def build_services(settings: Settings) -> Services:
             ServingTable(db, stamp, settings.serving_recheck_s),
             prediction_log,
         ),
-        evaluation=evaluation,
-        dataset_evaluation=DatasetEvaluation(settings, registry, datasets, inference),
+        dataset_evaluation=DatasetEvaluation(
+            settings, registry, datasets, inference, holdout_splits
+        ),
         aliases=Aliases(registry, loaded_set),
         removal=ModelRemoval(registry, tasks, inference, wakeup.ring),
         model_files=ModelFiles(settings, registry, inference),
@@ -164,7 +163,7 @@ def build_services(settings: Settings) -> Services:
         explanations=explanations,
         thresholds=Thresholds(registry, explanations),
         log_budget=log_budget,
-        holdout_splits=HoldoutSplits(settings, registry, tasks, datasets, evaluation),
+        holdout_splits=holdout_splits,
         drift=DriftService(db, registry, settings),
         feedback=FeedbackService(db, registry, prediction_log, datasets),
     )

@@ -1,5 +1,5 @@
-"""`POST /models/evaluate` on a dataset: scoring a model on all its rows, bounded in time and
-memory.
+"""`POST /models/evaluate`: scoring a model on all rows of a dataset, or on its own held-out
+split, bounded in time and memory.
 
 The work runs in one spawned worker process per server process, one evaluation at a time
 (others wait, a few at most), and is stopped with SIGKILL at `EVALUATE_TIMEOUT_S`: a thread
@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from backend.db.models import DatasetRow, ModelRow
 from backend.errors import (
     BadRequest,
     ModelNotTrained,
@@ -30,9 +31,10 @@ from backend.errors import (
 )
 from backend.ml.artifacts import ArtifactError
 from backend.ml.evaluation import EvaluateJob, EvaluationRefused, evaluate_in_worker
-from backend.ml.training import init_worker
+from backend.ml.training import FitJob, init_worker
 from backend.schemas.models import EvaluateResponse
 from backend.services.datasets import DatasetService
+from backend.services.holdout_split import HoldoutSplits
 from backend.services.inference import InferenceSpace
 from backend.services.registry import ModelRegistry
 from backend.settings import Settings
@@ -114,40 +116,63 @@ class DatasetEvaluation:
         registry: ModelRegistry,
         datasets: DatasetService,
         inference: InferenceSpace,
+        holdout_splits: HoldoutSplits,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.datasets = datasets
         self.inference = inference
+        self.holdout_splits = holdout_splits
         self.pool = EvaluationPool(settings.evaluate_timeout_s)
 
-    def job(self, model_ref: str, dataset_id: str) -> EvaluateJob:
-        """Check the request against the records and describe the work for the worker."""
+    def job(self, model_ref: str, dataset_id: str | None) -> EvaluateJob:
+        """Check the request against the records and describe the work for the worker;
+        `dataset_id` None: the model's own held-out split."""
         row = self.registry.row(model_ref)
         if row.status != "trained":
             raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models evaluate")
+        holdout = None
+        if dataset_id is None:
+            holdout = self.holdout_splits.fit_job(row)
+            return self._job(row, holdout.dataset_path, row.dataset_id, holdout.label_kind, holdout)
         dataset = self.datasets.row(dataset_id)
+        return self._job(
+            row, str(self.datasets.path(dataset)), dataset.id, dataset.label_kind, None, dataset
+        )
+
+    def _job(
+        self,
+        row: ModelRow,
+        dataset_path: str,
+        dataset_id: str | None,
+        label_kind: str,
+        holdout: FitJob | None,
+        dataset: DatasetRow | None = None,
+    ) -> EvaluateJob:
         limit = self.settings.max_loaded_models
         if not row.loaded and self.registry.count_loaded() >= limit:
             raise TooManyLoaded(
                 f"MAX_LOADED_MODELS={limit} models are loaded, and evaluating model {row.id} "
                 "loads it for the evaluation; unload one, or evaluate a loaded model"
             )
+        own_positive = self.datasets.positive_label(dataset) if dataset is not None else None
         return EvaluateJob(
             model_id=row.id,
             model_path=str(self.inference.artifact_path(row)),
             model_sha256=row.artifact_sha256,
-            dataset_id=dataset.id,
-            dataset_path=str(self.datasets.path(dataset)),
-            label_kind=dataset.label_kind,
+            dataset_id=dataset_id or "",
+            dataset_path=dataset_path,
+            label_kind=label_kind,
             classes=list(row.classes or []),
-            positive_label=self.datasets.positive_label(dataset)
-            or row.metrics.get("positive_label"),
+            positive_label=own_positive or (row.metrics or {}).get("positive_label"),
             threshold=row.threshold,
             max_classes=self.settings.max_classes,
+            holdout=holdout,
         )
 
-    async def evaluate(self, model_ref: str, dataset_id: str) -> EvaluateResponse:
+    async def evaluate(self, model_ref: str, dataset_id: str | None) -> EvaluateResponse:
+        """On `dataset_id`, or (None) on the model's held-out split, re-created in the worker:
+        both under EVALUATE_TIMEOUT_S and off the web process."""
         job = await asyncio.to_thread(self.job, model_ref, dataset_id)
         try:
             answer = await self.pool.run(job)
@@ -155,4 +180,8 @@ class DatasetEvaluation:
             raise BadRequest(str(exc)) from None
         except ArtifactError as exc:
             raise ModelNotTrained(f"model {job.model_id} cannot be read: {exc}") from None
+        if job.holdout is not None:
+            return EvaluateResponse(
+                model_id=job.model_id, dataset_id=job.dataset_id or None, split="holdout", **answer
+            )
         return EvaluateResponse(model_id=job.model_id, dataset_id=job.dataset_id, **answer)

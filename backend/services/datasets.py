@@ -17,13 +17,7 @@ from backend.errors import DatasetInvalid, DatasetNotFound, PayloadTooLarge
 from backend.files import FileClaim, atomic_file
 from backend.ml.training import read_dataset
 from backend.schemas.datasets import DatasetInfo, DatasetPreview, DroppedRows
-from backend.services.csv_import import (
-    ImportedTable,
-    choose_columns,
-    import_csv,
-    read_table,
-    table_from_raw,
-)
+from backend.services.csv_import import ImportedTable, choose_columns, import_csv, scan_table
 from backend.services.ids import is_safe_id, new_id
 from backend.services.label_names import parse_label_names
 from backend.settings import Settings
@@ -91,7 +85,7 @@ class DatasetService:
         """What `create` would store from this upload, without storing anything.
 
         Same checks in the same order: the body limit, the file-level limits (a 4xx), then
-        the dataset rules of `table_from_raw`, whose refusal becomes `error` so that the
+        the dataset rules of `import_csv`, whose refusal becomes `error` so that the
         caller still sees the columns and rows to choose from.
         """
         refuse_nul_fields(
@@ -105,40 +99,40 @@ class DatasetService:
             claim.temp_file(self.settings.uploads_dir, ".upload") as (fd, tmp_path),
         ):
             self._copy_limited(upload, fd)
-            raw = read_table(
-                tmp_path, self.settings.max_csv_columns, self.settings.max_dataset_rows
+            # Read in chunks like an upload, never whole: the first rows and the row count.
+            raw = scan_table(
+                tmp_path, self.settings.max_csv_columns, self.settings.max_dataset_rows, head
             )
-        frame = raw.frame
-        shown = frame.head(head)
-        preview = DatasetPreview(
-            filename=filename,
-            encoding=raw.encoding,
-            delimiter=raw.delimiter,
-            columns=list(frame.columns),
-            rows=len(frame),
-            head=shown.to_numpy().tolist(),
-            head_kept=[],
-        )
-        try:
-            preview.text_column, preview.label_column = choose_columns(
-                frame, text_column or None, label_column or None
+            preview = DatasetPreview(
+                filename=filename,
+                encoding=raw.encoding,
+                delimiter=raw.delimiter,
+                columns=[str(c) for c in raw.frame.columns],
+                rows=raw.rows,
+                head=raw.frame.to_numpy().tolist(),
+                head_kept=[],
             )
-            table = table_from_raw(
-                frame,
-                text_column=preview.text_column,
-                label_column=preview.label_column,
-                positive_label=positive_label,
-                max_classes=self.settings.max_classes,
-            )
-            parse_label_names(label_names, table.classes)
-        except DatasetInvalid as exc:
-            preview.error = exc.detail
-            return preview
-        preview.head_kept = table.kept.head(head).tolist()
+            try:
+                preview.text_column, preview.label_column = choose_columns(
+                    raw.sample, text_column or None, label_column or None
+                )
+                table = import_csv(
+                    tmp_path,
+                    text_column=preview.text_column,
+                    label_column=preview.label_column,
+                    positive_label=positive_label,
+                    max_classes=self.settings.max_classes,
+                    head=head,
+                )
+                parse_label_names(label_names, table.classes)
+            except DatasetInvalid as exc:
+                preview.error = exc.detail
+                return preview
+        preview.head_kept = table.head_kept
         preview.label_kind = table.label_kind
         preview.classes = table.classes
         preview.positive_label = None if table.positive_label is None else str(table.positive_label)
-        preview.rows_kept = len(table.frame)
+        preview.rows_kept = table.rows
         preview.dropped_rows = table.dropped_rows
         preview.dropped = DroppedRows(**table.dropped_reasons)
         return preview
@@ -180,11 +174,12 @@ class DatasetService:
         process off the file until the row is committed (a crash in between leaves a file
         that the next start-up removes)."""
         target = self.settings.datasets_dir / f"{dataset_id}.csv"
-        write_frame_atomically(table.frame, target, claim)
+        with claim.atomic_file(target, "w", encoding="utf-8", newline="") as handle:
+            table.write_csv(handle)  # chunk by chunk, as it was checked
         row = DatasetRow(
             id=dataset_id,
             name=name,
-            rows=len(table.frame),
+            rows=table.rows,
             columns=table.columns,
             text_column=table.text_column,
             label_column=table.label_column,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from backend.db.models import ModelRow
-from backend.errors import BadRequest, ModelNotTrained, PayloadTooLarge
+from backend.errors import BadRequest, ModelNotTrained
 from backend.ml.explain import CannotExplain, explain
 from backend.services.inference import InferenceSpace
 from backend.services.registry import ModelRegistry
+from backend.services.text_budget import check_texts
 from backend.settings import Settings
 
 
@@ -27,11 +28,7 @@ class Explanations:
         return self.inference.pipeline_for(row)
 
     def explain(self, model_ref: str, texts: list[str], top_k: int) -> dict[str, Any]:
-        if len(texts) > self.settings.max_predict_batch:
-            raise PayloadTooLarge(
-                f"{len(texts)} texts is over MAX_PREDICT_BATCH={self.settings.max_predict_batch}; "
-                "split the request"
-            )
+        check_texts(self.settings, texts)
         row = self.registry.row(model_ref)
         pipeline = self.pipeline(row)
         try:

@@ -3,22 +3,19 @@
 Scores on the rows a model was trained on are inflated; its held-out split is the honest
 comparison. The split is deterministic (the job's datasets, row cap, test_size and
 random_state), so it is rebuilt rather than stored: the fit's task keeps the whole job, and
-a default model (trained without a task) is rebuilt from its row and the settings.
+a default model (trained without a task) is rebuilt from its row and the settings. The
+evaluation worker re-creates the rows (services/dataset_evaluation.py), under the same time
+limit as an evaluation on a dataset.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from backend.db.models import ModelRow
-from backend.errors import BadRequest, ModelNotTrained
-from backend.ml.training import FitJob, load_split
-from backend.schemas.models import EvaluateResponse
+from backend.errors import BadRequest
+from backend.ml.training import FitJob
 from backend.services.datasets import DatasetService
-from backend.services.evaluation import Evaluation
 from backend.services.registry import ModelRegistry
 from backend.services.task_runner import request_to_job
 from backend.services.tasks import TaskStore
@@ -32,13 +29,11 @@ class HoldoutSplits:
         registry: ModelRegistry,
         tasks: TaskStore,
         datasets: DatasetService,
-        evaluation: Evaluation,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.tasks = tasks
         self.datasets = datasets
-        self.evaluation = evaluation
 
     def job_of(self, row: ModelRow) -> FitJob:
         """The job that trained `row` (its task's, or a default model's equivalent)."""
@@ -65,8 +60,8 @@ class HoldoutSplits:
             max_rows=self.settings.default_models_rows if row.is_default else 0,
         )
 
-    def rows(self, row: ModelRow) -> tuple[list[str], np.ndarray]:
-        """The held-out texts and their labels."""
+    def fit_job(self, row: ModelRow) -> FitJob:
+        """The job whose split `row` was trained on, checked to still have its data."""
         job = self.job_of(row)
         missing = [p for p in (job.dataset_path, *job.extra_dataset_paths) if not Path(p).is_file()]
         if missing:
@@ -74,15 +69,4 @@ class HoldoutSplits:
                 f"model {row.id}'s training data is gone (a dataset was deleted); its held-out "
                 "split cannot be re-created, evaluate it on a dataset"
             )
-        _x_train, x_test, _y_train, y_test = load_split(job)
-        return list(x_test), np.asarray(y_test)
-
-    def evaluate(self, model_ref: str) -> EvaluateResponse:
-        row = self.registry.row(model_ref)
-        if row.status != "trained":
-            raise ModelNotTrained(f"model {row.id} is {row.status}; only trained models evaluate")
-        texts, truth = self.rows(row)
-        positive: Any = (row.metrics or {}).get("positive_label")
-        return self.evaluation.evaluate_rows(
-            row, texts, truth, row.dataset_id, positive, split="holdout"
-        )
+        return job

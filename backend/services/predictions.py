@@ -12,6 +12,7 @@ from backend.services.inference import InferenceSpace
 from backend.services.prediction_log import PredictionLog
 from backend.services.registry import ModelRegistry
 from backend.services.serving import ServingTable
+from backend.services.text_budget import check_texts
 from backend.settings import Settings
 
 
@@ -45,11 +46,7 @@ class Predictions:
         In the steady state this touches neither the database nor a thread of its own: the
         serving table answers which models are loaded, and the batcher runs the pipeline.
         """
-        if len(texts) > self.settings.max_predict_batch:
-            raise PayloadTooLarge(
-                f"{len(texts)} texts is over MAX_PREDICT_BATCH={self.settings.max_predict_batch}; "
-                "split the request"
-            )
+        check_texts(self.settings, texts)
         started = time.perf_counter()
         if self.serving.is_stale():
             await asyncio.to_thread(self.serving.refresh)

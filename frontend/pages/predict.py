@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth, quality_views
+from frontend.batches import text_batches
 from frontend.labels import label_names, label_text, prediction_summary, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import call, get_client, model_label, reported_errors
 
 RESULT = "predict_result"
-# The backend's MAX_PREDICT_BATCH default; bigger inputs are sent in several requests.
-BATCH = 10_000
 
 
 def predictions_table(texts: list[str], labels: list[Any], scored: dict[str, Any]) -> pd.DataFrame:
@@ -83,8 +82,8 @@ elif clicked:
         labels: list[Any] = []
         prediction_ids: list[str] = []
         scored: dict[str, Any] = {"classes": [], "scores": []}
-        for start in range(0, len(texts), BATCH):
-            chunk = texts[start : start + BATCH]
+        # Bigger inputs than one request may carry are sent in several.
+        for chunk in text_batches(texts):
             answer = client.predict(model_id, chunk)
             labels += answer["predictions"]
             prediction_ids += answer.get("prediction_ids") or []

@@ -52,6 +52,11 @@ def _predict_cases() -> list[tuple[str, dict[str, str], bytes]]:
         ("nul in text", JSON, _body({"model_id": MODEL, "texts": ["a\u0000b"]})),
         ("over batch limit", JSON, _body({"model_id": MODEL, "texts": ["a"] * 51})),
         ("at batch limit", JSON, _body({"model_id": MODEL, "texts": ["a"] * 50})),
+        # MAX_PREDICT_CHARS is 120,000 on these servers ("long text" holds 100,000).
+        ("over chars limit", JSON, _body({"model_id": MODEL, "texts": ["word " * 24_001]})),
+        ("at chars limit", JSON, _body({"model_id": MODEL, "texts": ["ab" * 30_000] * 2})),
+        ("over chars in many", JSON, _body({"model_id": MODEL, "texts": ["a" * 3000] * 41})),
+        ("chars, unknown model", JSON, _body({"model_id": "mdl_nope", "texts": ["a" * 120_001]})),
         ("not json", JSON, b"{model_id: nope"),
         ("empty body", JSON, b""),
         ("json null", JSON, b"null"),
@@ -90,6 +95,8 @@ INVOCATION_CASES: list[tuple[str, dict[str, str], bytes]] = [
     ("no key", JSON, _body({"texts": ["a"]})),
     ("bad json", JSON, b"{"),
     ("plain text", {"content-type": "text/plain"}, b"hello"),
+    ("over chars limit", JSON, _body({"instances": ["a" * 60_001, "b" * 60_000]})),
+    ("over chars, csv", {"content-type": "text/csv"}, b"text\n" + b"x" * 120_001 + b"\n"),
 ]
 
 
@@ -97,7 +104,11 @@ INVOCATION_CASES: list[tuple[str, dict[str, str], bytes]] = [
 def servers(
     seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    env = {"API_TOKENS": f"viewer:{VIEWER}", "MAX_PREDICT_BATCH": "50"}
+    env = {
+        "API_TOKENS": f"viewer:{VIEWER}",
+        "MAX_PREDICT_BATCH": "50",
+        "MAX_PREDICT_CHARS": "120000",
+    }
     started = []
     for fast in ("true", "false"):
         data_dir = tmp_path_factory.mktemp(f"parity-{fast}")

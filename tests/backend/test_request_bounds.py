@@ -7,6 +7,7 @@ Each case is an attack that cost seconds to minutes and gigabytes before these l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,10 @@ from tests.backend.api_steps import (
     wait_task,
 )
 from tests.conftest import StartServer
+from tests.databases import fresh_postgres_database
+from tests.servers import ServerProcess
+
+WIKI_CSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "toxic_en_wiki.csv"
 
 
 def _upload_model(client: httpx.Client, payload: bytes, name: str) -> httpx.Response:
@@ -126,9 +131,7 @@ def test_evaluate_is_stopped_at_its_time_limit_and_counts_like_a_load(
 ) -> None:
     client: httpx.Client = bounded_server["client"]
     small = bounded_server["small"]
-    big = upload_ok(
-        client, Path(__file__).resolve().parents[2].parent / "shared" / "data" / "toxic_en_wiki.csv"
-    )
+    big = upload_ok(client, WIKI_CSV)
     assert_error(_evaluate(client, "default-logreg", big["id"]), 422, "EVALUATE_TIMEOUT_S=0.3")
     # The worker was stopped and the server still answers.
     assert client.get("/health").status_code == 200
@@ -163,3 +166,116 @@ def test_more_rows_than_max_dataset_rows_are_refused_before_parsing(client: http
     # 50 MB of short rows grew the web process by 1.4 GB while pandas parsed them.
     too_many = b"text,label\n" + b"ok,0\nno,1\n" * 500_001
     assert_error(upload(client, too_many), 400, "MAX_DATASET_ROWS=1,000,000")
+
+
+def test_a_request_carries_at_most_max_predict_chars_characters(client: httpx.Client) -> None:
+    # 10,000 texts of 6 KB (a 60 MB body) kept default-logreg's batcher busy for 68 s and grew
+    # the web process by 116 MB; every route that runs a model on caller texts is bounded.
+    long_texts = ["you are " + "very " * 1200 + "nice"] * 200  # 1.2 million characters
+    body = {"model_id": "default-logreg", "texts": long_texts}
+    for route in ("predict", "predict_scores", "explain"):
+        assert_error(
+            client.post(f"{MODELS}/{route}", json=body, timeout=120),
+            413,
+            "MAX_PREDICT_CHARS=1,000,000",
+            "1,202,400 characters",
+            "the first 166 texts fit",
+        )
+    assert_error(
+        client.post(
+            f"{MODELS}/default-logreg/invocations", json={"instances": long_texts}, timeout=120
+        ),
+        413,
+        "MAX_PREDICT_CHARS",
+    )
+    one_huge = {"model_id": "default-logreg", "texts": ["x" * 1_000_001]}
+    assert_error(
+        client.post(f"{MODELS}/predict", json=one_huge), 413, "the first text alone has 1,000,001"
+    )
+    # What fits is answered: 166 of those texts, and 10,000 short ones.
+    fitting = client.post(
+        f"{MODELS}/predict", json={**body, "texts": long_texts[:166]}, timeout=300
+    )
+    assert fitting.status_code == 200 and len(fitting.json()["predictions"]) == 166
+    many = client.post(f"{MODELS}/predict", json={**body, "texts": ["you idiot"] * 10_000})
+    assert many.status_code == 200, many.text
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def timed_server(
+    request: pytest.FixtureRequest, start_server: StartServer, tmp_path: Path
+) -> Iterator[httpx.Client]:
+    """A server without default models whose evaluations may last 0.5 s, once per database."""
+    env = {"EVALUATE_TIMEOUT_S": "0.5", "DEFAULT_MODELS": "false"}
+    if request.param == "postgresql":
+        env["DATABASE_URL"] = fresh_postgres_database()
+    server = start_server(tmp_path / "timed", **env)
+    with httpx.Client(base_url=server.url, timeout=300) as http:
+        yield http
+
+
+def test_a_holdout_evaluation_runs_in_the_worker_under_evaluate_timeout_s(
+    timed_server: httpx.Client,
+) -> None:
+    # split: holdout re-created the model's held-out rows and scored them inside the web
+    # process, without the time limit an evaluation on a dataset has.
+    client = timed_server
+    wiki = upload_ok(client, WIKI_CSV)
+    model = train(
+        client,
+        wiki["id"],
+        "holdout-timed",
+        model_type="mnb",
+        vectorizer={"max_features": 20_000, "ngram_range": [1, 1]},
+    )
+    body = {"model_id": model["id"], "split": "holdout"}
+    assert_error(client.post(f"{MODELS}/evaluate", json=body), 422, "EVALUATE_TIMEOUT_S=0.5")
+    assert client.get("/health").status_code == 200
+    # The usual refusals come first, before any worker is asked.
+    assert_error(
+        client.post(f"{MODELS}/evaluate", json={**body, "model_id": "mdl_nope"}), 404, "mdl_nope"
+    )
+    assert client.delete(f"/api/v1/datasets/{wiki['id']}").status_code in (200, 204)
+    assert_error(client.post(f"{MODELS}/evaluate", json=body), 400, "training data is gone")
+
+
+def _peak_rss_reset(pid: int) -> int:
+    """Reset the process's peak resident memory (VmHWM) and return its current RSS, bytes."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return _status_kb(pid, "VmRSS") * 1024
+
+
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def test_a_csv_of_long_rows_is_imported_in_chunks(
+    backend: ServerProcess, client: httpx.Client, tmp_path: Path
+) -> None:
+    # 200 MB of long rows (under MAX_UPLOAD_MB and MAX_DATASET_ROWS) grew the web process by
+    # about 800 MB while pandas parsed it whole and the clean copy was built; now it is read
+    # and written in chunks of a few MB. The peak is the kernel's own high-water mark.
+    row = ("you are " + "very " * 2000 + "nice").encode()
+    rows = 100 * 2**20 // (len(row) + 3)  # 100 MB
+    path = tmp_path / "long.csv"
+    with path.open("wb") as handle:
+        handle.write(b"text,label\n")
+        for i in range(rows):
+            handle.write(row + b"," + (b"1" if i % 3 else b"0") + b"\n")
+    pid = backend.process.pid
+    before = _peak_rss_reset(pid)
+    with path.open("rb") as handle:
+        response = client.post(
+            "/api/v1/datasets", files={"file": ("long.csv", handle, "text/csv")}, timeout=600
+        )
+    peak = _status_kb(pid, "VmHWM") * 1024
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    zeros = len(range(0, rows, 3))
+    assert stored["rows"] == rows and stored["classes"] == {"0": zeros, "1": rows - zeros}
+    growth_mb = (peak - before) / 2**20
+    assert growth_mb < 100, f"the web process grew by {growth_mb:.0f} MB for a 100 MB upload"
+    client.delete(f"/api/v1/datasets/{stored['id']}")

@@ -32,11 +32,14 @@ from backend.schemas.thresholds import ThresholdInfo, ThresholdRequest
 from backend.services.invocations import answer_invocation
 
 router = APIRouter(prefix="/api/v1/models", tags=["models"])
+TOO_MUCH_TEXT = "over MAX_PREDICT_BATCH texts or MAX_PREDICT_CHARS characters in all"
 
 
 # Predictions first: routes are matched in order and these are the hot path. Well-formed
 # requests are answered by api/fast_predict.py before they get here, with the same rules.
-@router.post("/predict", response_model=PredictResponse)
+@router.post(
+    "/predict", response_model=PredictResponse, responses={413: {"description": TOO_MUCH_TEXT}}
+)
 async def predict(
     request: PredictRequest, services: ServicesDep, role: LoggedViewer
 ) -> ORJSONResponse:
@@ -44,7 +47,11 @@ async def predict(
     return ORJSONResponse(answer)
 
 
-@router.post("/predict_scores", response_model=ScoresResponse)
+@router.post(
+    "/predict_scores",
+    response_model=ScoresResponse,
+    responses={413: {"description": f"{TOO_MUCH_TEXT}, or MAX_PREDICT_SCORES"}},
+)
 async def predict_scores(
     request: PredictRequest, services: ServicesDep, role: LoggedViewer
 ) -> ORJSONResponse:
@@ -56,7 +63,10 @@ async def predict_scores(
     "/{model_ref}/invocations",
     response_model=InvocationsResponse,
     openapi_extra={"requestBody": INVOCATIONS_REQUEST_BODY},
-    responses={415: {"description": "a content type other than application/json or text/csv"}},
+    responses={
+        413: {"description": TOO_MUCH_TEXT},
+        415: {"description": "a content type other than application/json or text/csv"},
+    },
 )
 async def invocations(
     model_ref: str, request: Request, services: ServicesDep, role: LoggedViewer
@@ -128,12 +138,11 @@ def unload(request: ModelRef, services: ServicesDep, _role: EditorRole) -> Model
 async def evaluate(
     request: EvaluateRequest, services: ServicesDep, _role: ViewerRole
 ) -> EvaluateResponse:
-    """On a dataset: in a worker process with a time limit; curves at most 1,000 points."""
-    if request.split == "holdout":
-        return await run_in_threadpool(services.holdout_splits.evaluate, request.model_id)
+    """On a dataset or the model's held-out split: in a worker process with a time limit
+    (EVALUATE_TIMEOUT_S); curves at most 1,000 points."""
+    holdout = request.split == "holdout"
     return await services.dataset_evaluation.evaluate(
-        request.model_id,
-        request.dataset_id,  # type: ignore[arg-type]
+        request.model_id, None if holdout else request.dataset_id
     )
 
 
@@ -142,7 +151,7 @@ async def evaluate(
     response_model=ExplainResponse,
     responses={
         400: {"description": "the model kind cannot explain (the reason)"},
-        413: {"description": "over MAX_PREDICT_BATCH texts"},
+        413: {"description": TOO_MUCH_TEXT},
     },
 )
 def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole) -> dict[str, Any]:
