@@ -16,6 +16,12 @@ if (SHARED_DIR / "nltk_data").is_dir():
 
 TOXIC_EN = SHARED_DIR / "data" / "toxic_en.csv"
 TOXIC_RU = SHARED_DIR / "data" / "toxic_ru.csv"
+CONTAINER_TESTS = Path(__file__).parent / "containers"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Container tests last: scripts/test.sh builds their images while the others run."""
+    items.sort(key=lambda item: item.path.is_relative_to(CONTAINER_TESTS))
 
 
 @pytest.fixture(scope="session")

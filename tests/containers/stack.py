@@ -34,8 +34,24 @@ def run(
     return result
 
 
+def wait_for_background_build() -> None:
+    """scripts/test.sh builds the images in the background while the other tests run and names
+    a file that gets the build's exit status; a failed build is for build_images() to report
+    again, with its output, so only the waiting happens here."""
+    done_file = os.environ.get("IMAGE_BUILD_DONE_FILE")
+    if not done_file:
+        return
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while not Path(done_file).exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the background image build did not end in {BUILD_TIMEOUT_S} s")
+        time.sleep(2)
+
+
 def require_docker() -> None:
-    """Docker must answer: scripts/test.sh installs and starts it (scripts/docker-setup.sh)."""
+    """Docker must answer: scripts/test.sh installs and starts it (scripts/docker-setup.sh),
+    and the images it builds in the background must be ready."""
+    wait_for_background_build()
     probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
     compose = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
     if probe.returncode != 0 or compose.returncode != 0:
