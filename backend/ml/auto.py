@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import train_test_split
 
 from backend.ml.params import validate_params, validate_vectorizer
 from backend.ml.pipeline import build_classifier, build_vectorizer
 from backend.ml.search import joblib_backend
-from backend.ml.threshold import best_threshold
+from backend.ml.threshold import best_threshold, out_of_fold_matrix
 
 ProgressFn = Callable[[float, str], None]
 
@@ -92,22 +91,6 @@ class _Scored:
     out_of_fold: np.ndarray
 
 
-def _oof_scores(
-    classifier: Any, features: Any, labels: np.ndarray, seed: int, n_jobs: int
-) -> np.ndarray:
-    method = "predict_proba" if hasattr(classifier, "predict_proba") else "decision_function"
-    scores = cross_val_predict(
-        clone(classifier),
-        features,
-        labels,
-        method=method,
-        n_jobs=n_jobs,
-        cv=StratifiedKFold(FOLDS, shuffle=True, random_state=seed),
-    )
-    scores = np.asarray(scores, dtype=float)
-    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
-
-
 def _score(out_of_fold: np.ndarray, labels: np.ndarray, classes: list[Any], positive: Any) -> float:
     """Macro-F1 of out-of-fold scores: at the best cut (binary) or by the largest score."""
     if len(classes) == 2:
@@ -174,8 +157,13 @@ def auto_fit(
                 validate_params(candidate.model_type, candidate.params),
                 random_state,
             )
-            out_of_fold = _oof_scores(
-                classifier, features[candidate.features][1], search_labels, random_state, n_jobs
+            out_of_fold = out_of_fold_matrix(
+                classifier,
+                features[candidate.features][1],
+                search_labels,
+                FOLDS,
+                random_state,
+                n_jobs,
             )
             scored.append(
                 _Scored(

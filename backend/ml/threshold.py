@@ -121,6 +121,29 @@ def threshold_for_target(
     raise ValueError("name a target precision or a target recall")
 
 
+def out_of_fold_matrix(
+    classifier: Any,
+    features: Any,
+    labels: np.ndarray,
+    folds: int,
+    random_state: int,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Scores of every training row (a column per class, in sorted order) from models that
+    did not see it; a binary decision function d becomes the columns [-d, d]."""
+    method = "predict_proba" if hasattr(classifier, "predict_proba") else "decision_function"
+    scores = cross_val_predict(
+        clone(classifier),
+        features,
+        labels,
+        method=method,
+        n_jobs=n_jobs,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
+    )
+    scores = np.asarray(scores, dtype=float)
+    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+
 def out_of_fold_scores(
     classifier: Any,
     features: Any,
@@ -134,20 +157,9 @@ def out_of_fold_scores(
     folds = min(folds, int(counts.min()))
     if folds < 2:
         return None
-    method = "predict_proba" if hasattr(classifier, "predict_proba") else "decision_function"
-    scores = cross_val_predict(
-        clone(classifier),
-        features,
-        labels,
-        method=method,
-        cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
-    )
-    scores = np.asarray(scores, dtype=float)
-    if scores.ndim == 1:  # a binary decision function: the positive class is classes_[1]
-        classes = sorted(np.unique(labels).tolist())
-        return scores if classes[1] == positive else -scores
+    matrix = out_of_fold_matrix(classifier, features, labels, folds, random_state)
     classes = sorted(np.unique(labels).tolist())
-    return scores[:, classes.index(positive)]
+    return matrix[:, classes.index(positive)]
 
 
 def tune_on_training(

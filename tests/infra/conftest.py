@@ -8,6 +8,7 @@ infra/nginx/default.conf.template.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -35,16 +36,15 @@ def frontend(
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def nginx(
-    backend: ServerProcess, frontend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[NginxInstance]:
-    """nginx with the project's template rendered for the test servers' ports."""
+def start_nginx(
+    root: Path, backend: ServerProcess, frontend: ServerProcess, **limits: str
+) -> NginxInstance:
+    """nginx from the project's template in `root`, on a free port in front of the test
+    servers, with NGINX_LIMITS unless `limits` says otherwise; running once this returns."""
     try:
         binary = find_nginx()
     except RuntimeError as missing:
         pytest.fail(str(missing))
-    root = tmp_path_factory.mktemp("nginx")
     port = free_port()
     write_config(
         root,
@@ -56,6 +56,7 @@ def nginx(
             "MAX_UPLOAD_MB": str(TEST_UPLOAD_LIMIT_MB),
             "NGINX_LOG_DIR": str(root / "logs"),
             **NGINX_LIMITS,
+            **limits,
         },
     )
     instance = NginxInstance(binary, root, port)
@@ -63,5 +64,14 @@ def nginx(
     if checked.returncode != 0:
         pytest.fail(f"nginx -t rejects the rendered config:\n{checked.stderr}")
     instance.start()
+    return instance
+
+
+@pytest.fixture(scope="module")
+def nginx(
+    backend: ServerProcess, frontend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NginxInstance]:
+    """nginx with the project's template rendered for the test servers' ports."""
+    instance = start_nginx(tmp_path_factory.mktemp("nginx"), backend, frontend)
     yield instance
     instance.stop()

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.infra.conftest import TEST_UPLOAD_LIMIT_MB
-from tests.infra.nginx_local import NginxInstance, find_nginx, write_config
-from tests.servers import ServerProcess, free_port
+from tests.infra.conftest import start_nginx
+from tests.infra.nginx_local import NginxInstance
+from tests.servers import ServerProcess
 
 RATE, BURST, CONN = 2, 3, 2
 
@@ -23,27 +23,15 @@ RATE, BURST, CONN = 2, 3, 2
 def limited(
     backend: ServerProcess, frontend: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[NginxInstance]:
-    root = tmp_path_factory.mktemp("nginx-limited")
-    port = free_port()
-    write_config(
-        root,
-        {
-            "NGINX_PORT": str(port),
-            "BACKEND_UPSTREAM": backend.url.removeprefix("http://"),
-            "FRONTEND_UPSTREAM": frontend.url.removeprefix("http://"),
-            "NGINX_RESOLVER": "127.0.0.1",
-            "MAX_UPLOAD_MB": str(TEST_UPLOAD_LIMIT_MB),
-            "NGINX_LOG_DIR": str(root / "logs"),
-            "NGINX_API_RATE": str(RATE),
-            "NGINX_API_BURST": str(BURST),
-            "NGINX_API_CONN": str(CONN),
-            "NGINX_PREDICT_RATE": str(RATE),
-        },
+    instance = start_nginx(
+        tmp_path_factory.mktemp("nginx-limited"),
+        backend,
+        frontend,
+        NGINX_API_RATE=str(RATE),
+        NGINX_API_BURST=str(BURST),
+        NGINX_API_CONN=str(CONN),
+        NGINX_PREDICT_RATE=str(RATE),
     )
-    instance = NginxInstance(find_nginx(), root, port)
-    checked = instance.check_config()
-    assert checked.returncode == 0, checked.stderr
-    instance.start()
     yield instance
     instance.stop()
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.mlops.conftest import NO_DEFAULTS, TOKENS, role_client, start_auth_server
-from tests.servers import REPO_ROOT, ServerProcess, backend_env, free_port, start_backend
+from tests.servers import (
+    REPO_ROOT,
+    ServerProcess,
+    backend_env,
+    free_port,
+    start_backend,
+    uvicorn_command,
+)
 
 
 def start_refused(tmp_path: Path, api_tokens: str) -> tuple[int, str]:
@@ -18,16 +24,7 @@ def start_refused(tmp_path: Path, api_tokens: str) -> tuple[int, str]:
     env = backend_env(tmp_path, API_TOKENS=api_tokens, **NO_DEFAULTS)
     try:
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "backend.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(free_port()),
-            ],
+            uvicorn_command(free_port()),
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,

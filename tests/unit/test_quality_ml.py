@@ -160,3 +160,26 @@ def test_every_auto_candidate_is_a_valid_fit_request() -> None:
         build_pipeline(candidate.model_type, params, vectorizer)
     first = CANDIDATES[0]
     assert (first.model_type, first.params.get("alpha")) == ("nbsvm", 0.1)
+
+
+def test_out_of_fold_scores_of_either_class_and_either_score_kind() -> None:
+    """One out-of-fold helper serves the threshold tuning and auto's search: a decision
+    function's single column is the second class's score, negated for the first."""
+    from sklearn.svm import LinearSVC
+
+    from backend.ml.threshold import out_of_fold_matrix, out_of_fold_scores
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 4))
+    labels = np.where(features[:, 0] + 0.3 * rng.normal(size=60) > 0, "toxic", "ok")
+    svc = LinearSVC()
+    matrix = out_of_fold_matrix(svc, features, labels, folds=3, random_state=0)
+    assert matrix.shape == (60, 2) and np.allclose(matrix[:, 0], -matrix[:, 1])
+    toxic = out_of_fold_scores(svc, features, labels, "toxic", random_state=0)
+    ok = out_of_fold_scores(svc, features, labels, "ok", random_state=0)
+    assert toxic is not None and ok is not None and np.allclose(toxic, -ok)
+    assert np.corrcoef(toxic, features[:, 0])[0, 1] > 0.5  # the toxic score follows the signal
+    probabilities = out_of_fold_matrix(LogisticRegression(), features, labels, 3, 0)
+    assert np.allclose(probabilities.sum(axis=1), 1)
+    # A class with a single row leaves nothing to cross-validate.
+    assert out_of_fold_scores(svc, features, np.r_[labels[:-1], ["rare"]], "rare", 0) is None
