@@ -4,7 +4,11 @@ makes (columns, dropped rows and why, label types, classes) — the rules upload
 from __future__ import annotations
 
 import codecs
+import csv
+import dataclasses
+import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,12 +16,13 @@ import pytest
 from backend.errors import DatasetInvalid
 from backend.services.csv_import import (
     HEADER_MAX_CHARS,
+    ImportedTable,
     choose_columns,
     detect_encoding,
     import_csv,
     read_table,
+    scan_table,
     sniff_delimiter,
-    table_from_raw,
 )
 
 
@@ -89,46 +94,56 @@ def test_file_level_refusals(
         read_table(written(tmp_path, content), **limits)
 
 
-def test_rows_drop_and_say_why() -> None:
-    frame = raw(
-        text=["kept", "", "  ", "no label", "na label", "also kept", ""],
-        label=["1", "0", "", "", " N/A ", "0", "None"],
-    )
-    table = table_from_raw(frame)
-    assert table.frame["text"].tolist() == ["kept", "also kept"]
-    assert table.dropped_rows == 5
+def imported(tmp_path: Path, content: str, **kwargs: Any) -> ImportedTable:
+    return import_csv(written(tmp_path, content.encode()), **kwargs)
+
+
+def clean_rows(table: ImportedTable) -> list[list[str]]:
+    """The clean `text,label` table upload stores, as written."""
+    out = io.StringIO()
+    table.write_csv(out)
+    return list(csv.reader(io.StringIO(out.getvalue())))[1:]
+
+
+def test_rows_drop_and_say_why(tmp_path: Path) -> None:
+    content = "text,label\nkept,1\n,0\n  ,\nno label,\nna label, N/A \nalso kept,0\n,None\n"
+    table = imported(tmp_path, content, head=7)
+    assert clean_rows(table) == [["kept", "1"], ["also kept", "0"]]
+    assert (table.rows, table.dropped_rows) == (2, 5)
     assert table.dropped_reasons == {"empty_text": 3, "missing_label": 2}
-    assert table.kept.tolist() == [True, False, False, False, False, True, False]
+    assert table.head_kept == [True, False, False, False, False, True, False]
 
 
-def test_labels_keep_their_type() -> None:
-    ints = table_from_raw(raw(text=["a", "b", "c"], label=["1", "+2", "2.00"]))
-    assert (ints.label_kind, ints.frame["label"].tolist()) == ("int", [1, 2, 2])
+def test_labels_keep_their_type(tmp_path: Path) -> None:
+    ints = imported(tmp_path, "text,label\na,1\nb,+2\nc,2.00\n")
+    assert (ints.label_kind, clean_rows(ints)) == ("int", [["a", "1"], ["b", "2"], ["c", "2"]])
     assert ints.classes == {"1": 1, "2": 2}
     huge = "99999999999999999999999"  # past int64: a string, not a wrapped number
-    strings = table_from_raw(raw(text=["a", "b"], label=[huge, "1"]))
+    strings = imported(tmp_path, f"text,label\na,{huge}\nb,1\n")
     assert strings.label_kind == "str" and set(strings.classes) == {huge, "1"}
 
 
-def test_positive_label_is_typed_and_checked() -> None:
-    frame = raw(text=["a", "b"], label=["0", "1"])
-    assert table_from_raw(frame, positive_label="1.0").positive_label == 1
+def test_positive_label_is_typed_and_checked(tmp_path: Path) -> None:
+    content = "text,label\na,0\nb,1\n"
+    assert imported(tmp_path, content, positive_label="1.0").positive_label == 1
     with pytest.raises(DatasetInvalid, match="not one of the classes"):
-        table_from_raw(frame, positive_label="7")
+        imported(tmp_path, content, positive_label="7")
 
 
 @pytest.mark.parametrize(
-    ("frame", "kwargs", "needle"),
+    ("content", "kwargs", "needle"),
     [
-        (raw(text=["a", "b"], label=["1", "1"]), {}, "only one class"),
-        (raw(text=["a", "b", "c"], label=["1", "2", "3"]), {"max_classes": 2}, "MAX_CLASSES=2"),
-        (raw(text=["", " "], label=["1", "0"]), {}, "no usable rows"),
-        (raw(text=[], label=[]), {}, "no data rows"),
+        ("text,label\na,1\nb,1\n", {}, "only one class"),
+        ("text,label\na,1\nb,2\nc,3\n", {"max_classes": 2}, "MAX_CLASSES=2"),
+        ("text,label\n,1\n ,0\n", {}, "no usable rows"),
+        ("text,label\n", {}, "no data rows"),
     ],
 )
-def test_dataset_level_refusals(frame: pd.DataFrame, kwargs: dict[str, int], needle: str) -> None:
+def test_dataset_level_refusals(
+    tmp_path: Path, content: str, kwargs: dict[str, int], needle: str
+) -> None:
     with pytest.raises(DatasetInvalid, match=needle):
-        table_from_raw(frame, **kwargs)
+        imported(tmp_path, content, **kwargs)
 
 
 def test_columns_by_name_then_by_content() -> None:
@@ -146,12 +161,19 @@ def test_columns_by_name_then_by_content() -> None:
         choose_columns(named, text_column="TOXIC", label_column="TOXIC")
 
 
-def test_import_csv_is_read_table_then_table_from_raw(tmp_path: Path) -> None:
+def test_preview_scan_agrees_with_the_whole_read(tmp_path: Path) -> None:
     path = written(tmp_path, b",toxic,comment_text\n0,1,you idiot\n1,0,thanks\n2,0,\n")
-    imported = import_csv(path)
-    direct = table_from_raw(read_table(path).frame)
-    assert imported.frame.equals(direct.frame)
-    assert (imported.text_column, imported.label_column) == ("comment_text", "toxic")
-    assert (
-        imported.dropped_reasons == direct.dropped_reasons == {"empty_text": 1, "missing_label": 0}
-    )
+    whole, scanned = read_table(path), scan_table(path, head=2)
+    assert scanned.rows == whole.rows == 3
+    assert scanned.frame.equals(whole.frame.head(2))
+    table = import_csv(path, head=3)
+    assert (table.text_column, table.label_column) == ("comment_text", "toxic")
+    assert table.head_kept == [True, True, False]
+    assert table.dropped_reasons == {"empty_text": 1, "missing_label": 0}
+
+
+def test_the_clean_table_is_the_same_in_small_chunks(tmp_path: Path) -> None:
+    rows = "".join(f"text {i},{i % 3}\n" for i in range(100))
+    table = imported(tmp_path, "text,label\n" + rows)
+    small = dataclasses.replace(table, form=dataclasses.replace(table.form, chunk_rows=16))
+    assert clean_rows(small) == clean_rows(table) and len(clean_rows(table)) == 100
