@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -50,14 +52,7 @@ class DatasetService:
             positive_label=positive_label,
             label_names=label_names,
         )
-        with (
-            FileClaim() as claim,
-            claim.temp_file(self.settings.uploads_dir, ".upload") as (
-                fd,
-                tmp_path,
-            ),
-        ):
-            sha = self._copy_limited(upload, fd)
+        with self._received(upload) as (claim, tmp_path, sha):
             table = import_csv(
                 tmp_path,
                 text_column=text_column or None,
@@ -94,11 +89,7 @@ class DatasetService:
             positive_label=positive_label,
             label_names=label_names,
         )
-        with (
-            FileClaim() as claim,
-            claim.temp_file(self.settings.uploads_dir, ".upload") as (fd, tmp_path),
-        ):
-            self._copy_limited(upload, fd)
+        with self._received(upload) as (_claim, tmp_path, _sha):
             # Read in chunks like an upload, never whole: the first rows and the row count.
             raw = scan_table(
                 tmp_path, self.settings.max_csv_columns, self.settings.max_dataset_rows, head
@@ -136,6 +127,16 @@ class DatasetService:
         preview.dropped_rows = table.dropped_rows
         preview.dropped = DroppedRows(**table.dropped_reasons)
         return preview
+
+    @contextmanager
+    def _received(self, upload: BinaryIO) -> Iterator[tuple[FileClaim, Path, str]]:
+        """`upload` streamed to a locked temp file under MAX_UPLOAD_MB, removed afterwards
+        (upload and preview alike): the claim, the file's path and its sha256."""
+        with (
+            FileClaim() as claim,
+            claim.temp_file(self.settings.uploads_dir, ".upload") as (fd, path),
+        ):
+            yield claim, path, self._copy_limited(upload, fd)
 
     def _copy_limited(self, upload: BinaryIO, fd: int) -> str:
         limit = self.settings.max_upload_bytes
