@@ -13,6 +13,14 @@ MODELS = "/api/v1/models"
 TASKS = "/api/v1/tasks"
 ENDED = frozenset({"succeeded", "failed", "cancelled"})
 DEFAULT_IDS = ("default-logreg", "default-mnb", "default-svc")
+# Texts that every model must score: praise, insults, neutral, hate, and the empty text.
+PROBES = [
+    "you are a wonderful person",
+    "shut up you stupid idiot",
+    "the weather is fine",
+    "I hate you and everyone like you",
+    "",
+]
 
 # Several seconds on the full toxic_en.csv (vectorizing alone takes a few), so tests can act
 # while it runs; every test stops it long before it would finish.

@@ -17,6 +17,7 @@ from backend.ml.training import split
 from tests.backend.api_steps import (
     DEFAULT_IDS,
     MODELS,
+    PROBES,
     assert_error,
     get_model,
     load,
@@ -46,13 +47,6 @@ MODEL_FIELDS = {
     "dataset_id",
     "created_at",
 }
-PROBES = [
-    "you are a wonderful person",
-    "shut up you stupid idiot",
-    "the weather is fine",
-    "I hate you and everyone like you",
-    "",
-]
 
 
 def local_pipeline(

@@ -45,6 +45,16 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def open_app(browser: Browser, url: str, height: int) -> Page:
+    """A new page of the app at `url`, waited on until the first page (Data) shows."""
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    page.goto(url)
+    expect(page.locator("h1", has_text="Data").first).to_be_visible()
+    return page
+
+
 def go_to(page: Page, title: str) -> None:
     """Follow the sidebar navigation link (keeps the session, unlike a new URL)."""
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
@@ -80,11 +90,7 @@ def test_whole_path_in_chromium(
     shots = tmp_path / "screenshots"
     shots.mkdir()
     print(f"\nscreenshots: {shots}")
-    page = browser.new_page(viewport={"width": 1400, "height": 2200})
-    page.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page.goto(frontend_server.url)
-    expect(page.locator("h1", has_text="Data").first).to_be_visible(timeout=WAIT_MS)
+    page = open_app(browser, frontend_server.url, 2200)
 
     # Data: upload → preview → create the backend dataset.
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(

@@ -18,6 +18,7 @@ from tests.frontend.test_e2e_browser import (  # noqa: F401 (fixtures)
     frontend_server,
     go_to,
     no_exception,
+    open_app,
     settle,
 )
 from tests.servers import ServerProcess
@@ -55,11 +56,7 @@ def test_slider_highlights_and_errors(
             vectorizer={"ngram_range": [1, 2], "min_df": 2},
         )
         load_ok(api, model["id"])
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
-    page.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page.goto(frontend_server.url)
-    expect(page.locator("h1", has_text="Data").first).to_be_visible()
+    page = open_app(browser, frontend_server.url, 2400)
 
     # Models: the slider moves along the held-out PR curve; Save stores the chosen cut.
     go_to(page, "Models")

@@ -17,6 +17,7 @@ from tests.frontend.test_e2e_browser import (  # noqa: F401 - fixtures
     frontend_server,
     go_to,
     no_exception,
+    open_app,
     settle,
 )
 from tests.servers import ServerProcess
@@ -30,11 +31,7 @@ def test_feedback_and_monitor_in_chromium(
     browser: Browser,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 2600})
-    page.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page.goto(frontend_server.url)
-    expect(page.locator("h1", has_text="Data").first).to_be_visible()
+    page = open_app(browser, frontend_server.url, 2600)
 
     # Predict: classify two texts, then correct the second one.
     go_to(page, "Predict")

@@ -100,6 +100,20 @@ def db_server(request: pytest.FixtureRequest, shared_servers: SharedServers) -> 
     return shared_servers.get(request.param)
 
 
+@pytest.fixture(scope="module")
+def editor(db_server: ServerProcess) -> Iterator[httpx.Client]:
+    """An editor's client of the shared server with API tokens, once per database."""
+    with role_client(db_server, "editor") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def viewer(db_server: ServerProcess) -> Iterator[httpx.Client]:
+    """A viewer's client of the shared server with API tokens, once per database."""
+    with role_client(db_server, "viewer") as client:
+        yield client
+
+
 def keeps_texts(server: ServerProcess) -> bool:
     return server.env.get("LOG_PREDICTION_TEXTS") == "true"
 

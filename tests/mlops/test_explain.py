@@ -26,18 +26,6 @@ CHAR = {"analyzer": "char_wb", "ngram_range": [2, 4], "min_df": 2}
 
 
 @pytest.fixture(scope="module")
-def editor(db_server: ServerProcess) -> Any:
-    with role_client(db_server, "editor") as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def viewer(db_server: ServerProcess) -> Any:
-    with role_client(db_server, "viewer") as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def models(db_server: ServerProcess, editor: httpx.Client, small_csv: Path) -> dict[str, Any]:
     """A word logreg (loaded), a char_wb naive Bayes and a char_wb linear SVM (not loaded)."""
     dataset = dataset_on(db_server, small_csv)["id"]

@@ -18,17 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from tests.backend.api_steps import MODELS, assert_error, get_model, load, load_ok, train
+from tests.backend.api_steps import MODELS, PROBES, assert_error, get_model, load, load_ok, train
 from tests.mlops.conftest import dataset_on, role_client
 from tests.servers import ServerProcess
-
-PROBES = [
-    "you are a wonderful person",
-    "shut up you stupid idiot",
-    "the weather is fine",
-    "I hate you and everyone like you",
-    "",
-]
 
 
 class AlwaysToxic:

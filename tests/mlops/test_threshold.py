@@ -24,18 +24,6 @@ VECTORIZER = {"ngram_range": [1, 2], "min_df": 2}
 
 
 @pytest.fixture(scope="module")
-def editor(db_server: ServerProcess) -> Any:
-    with role_client(db_server, "editor") as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def viewer(db_server: ServerProcess) -> Any:
-    with role_client(db_server, "viewer") as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def dataset_id(db_server: ServerProcess, small_csv: Path) -> str:
     return str(dataset_on(db_server, small_csv)["id"])
 
