@@ -82,6 +82,19 @@ def call(function: Callable[..., T], *args: Any, stop: bool = False, **kwargs: A
         return None
 
 
+def trained_models(client: BackendClient, loaded_first: bool = False) -> list[dict[str, Any]]:
+    """The backend's trained models (loaded ones first if asked: they answer at once); the
+    page stops there with a hint when there is none."""
+    models = call(client.list_models, stop=True) or []
+    trained = [model for model in models if model.get("status") == "trained"]
+    if not trained:
+        st.info("No trained models yet: train one on the **Train** page.")
+        st.stop()
+    if loaded_first:
+        trained.sort(key=lambda model: not model.get("loaded"))
+    return trained
+
+
 def dataset_label(dataset: dict[str, Any]) -> str:
     """How a dataset reads in a selectbox."""
     return f"{dataset.get('name') or dataset['id']} · {dataset.get('rows', '?')} rows"

@@ -7,7 +7,7 @@ import streamlit as st
 
 from frontend import charts, quality_views
 from frontend.client import BackendClient, ClientError
-from frontend.ui import call, dataset_picker, get_client, model_label, show_error
+from frontend.ui import call, dataset_picker, get_client, model_label, show_error, trained_models
 
 RESULT = "compare_result"
 
@@ -37,12 +37,8 @@ def evaluate(
 
 st.title("Compare")
 client = get_client()
-models = call(client.list_models, stop=True) or []
+trained = trained_models(client)
 datasets = call(client.list_datasets, stop=True) or []
-trained = [model for model in models if model.get("status") == "trained"]
-if not trained:
-    st.info("No trained models yet: train some on the **Train** page.")
-    st.stop()
 by_id = {model["id"]: model for model in trained}
 # Newest first, so the analyst's fresh models are at hand.
 ordered = sorted(by_id, key=lambda key: str(by_id[key].get("created_at")), reverse=True)

@@ -4,18 +4,21 @@ with the words that pushed it there; filter by true and predicted label, downloa
 import streamlit as st
 
 from frontend import quality, quality_views
-from frontend.ui import call, dataset_picker, get_client, model_label, reported_errors
+from frontend.ui import (
+    call,
+    dataset_picker,
+    get_client,
+    model_label,
+    reported_errors,
+    trained_models,
+)
 
 RESULT = "errors_result"
 
 st.title("Errors")
 client = get_client()
-models = call(client.list_models, stop=True) or []
+trained = trained_models(client)
 datasets = call(client.list_datasets, stop=True) or []
-trained = [model for model in models if model.get("status") == "trained"]
-if not trained:
-    st.info("No trained models yet: train one on the **Train** page.")
-    st.stop()
 by_id = {model["id"]: model for model in trained}
 model_id = st.selectbox(
     "Model", list(by_id), format_func=lambda key: model_label(by_id[key]), key="errors_model"

@@ -14,7 +14,7 @@ from frontend.monitor_charts import (
     psi_lines,
     psi_series,
 )
-from frontend.ui import call, get_client, model_label, reported_errors
+from frontend.ui import call, get_client, model_label, reported_errors, trained_models
 
 SLOTS = 8  # windows of the PSI-over-time chart
 
@@ -38,12 +38,7 @@ def psi_over_time(model_id: str, start: dt.datetime, end: dt.datetime) -> list[A
 
 st.title("Monitor")
 client = get_client()
-models = call(client.list_models, stop=True) or []
-watched = [m for m in models if m.get("status") == "trained"]
-if not watched:
-    st.info("No trained models yet: train one on the **Train** page.")
-    st.stop()
-watched.sort(key=lambda model: not model.get("loaded"))
+watched = trained_models(client, loaded_first=True)
 by_id = {model["id"]: model for model in watched}
 columns = st.columns([3, 1])
 model_id = columns[0].selectbox(

@@ -9,7 +9,7 @@ from frontend import auth, quality_views
 from frontend.batches import text_batches
 from frontend.labels import label_names, label_text, prediction_summary, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
-from frontend.ui import call, get_client, model_label, reported_errors
+from frontend.ui import get_client, model_label, reported_errors, trained_models
 
 RESULT = "predict_result"
 
@@ -53,13 +53,7 @@ def input_texts() -> list[str]:
 
 st.title("Predict")
 client = get_client()
-models = call(client.list_models, stop=True) or []
-trained = [model for model in models if model.get("status") == "trained"]
-if not trained:
-    st.info("No trained models yet: train one on the **Train** page.")
-    st.stop()
-# Loaded models first: they can answer right away.
-trained.sort(key=lambda model: not model.get("loaded"))
+trained = trained_models(client, loaded_first=True)
 by_id = {model["id"]: model for model in trained}
 model_id = st.selectbox(
     "Model", list(by_id), format_func=lambda key: model_label(by_id[key]), key="predict_model"
