@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # pipeline's time grows with them (60 MB of text kept a model busy for 68 s). 1,000,000 is
     # about 3 s of the default models on one idle core, 2,500 comments of 400 characters.
     max_predict_chars: int = Field(1_000_000, ge=1)
+    # The same for explain, which costs several times more per character (1,000,000 characters
+    # of comments took 24 s and +171 MB on a busy machine).
+    max_explain_chars: int = Field(200_000, ge=1)
     # Micro-batching of concurrent predictions for one model (see services/batching.py).
     batch_max_size: int = Field(512, ge=1)
     # 0: no deliberate wait, batches form behind the running call; measured on 2 cores with

@@ -165,6 +165,23 @@ def short_rows_csv(size_mb: float) -> bytes:
     return b"text,label\n" + row * int(size_mb * MB / len(row))
 
 
+def chars(texts: list[str]) -> str:
+    return f"{sum(map(len, texts)):,}"
+
+
+def comments_within(comments: list[str], chars: int) -> list[str]:
+    """The first comments (repeated if need be) whose characters stay within `chars`, at most
+    MAX_PREDICT_BATCH of them."""
+    chosen: list[str] = []
+    used = 0
+    for comment in comments * 10:
+        if used + len(comment) > chars or len(chosen) == 10_000:
+            break
+        chosen.append(comment)
+        used += len(comment)
+    return chosen
+
+
 def long_rows_csv(size_mb: float) -> bytes:
     """`text,label` rows of 10 KB each: few rows, so MAX_DATASET_ROWS does not stop it."""
     row = ("you are " + "very " * 2000 + "nice").encode()
@@ -208,14 +225,11 @@ def run(args: argparse.Namespace) -> list[Result]:
         big_csv = short_rows_csv(args.big_csv_mb)
         long_csv = long_rows_csv(args.long_csv_mb)
         # The most text one request may carry (MAX_PREDICT_CHARS), in comment-sized texts.
-        comments = pd.read_csv(DATA / "toxic_en.csv")["text"].astype(str).tolist()
-        at_limit: list[str] = []
-        used = 0
-        for comment in comments * 10:
-            if used + len(comment) > 1_000_000 or len(at_limit) == 10_000:
-                break
-            at_limit.append(comment)
-            used += len(comment)
+        # Wikipedia talk-page comments: about 400 characters each, so the character limits
+        # bind before MAX_PREDICT_BATCH does.
+        comments = pd.read_csv(DATA / "toxic_en_wiki.csv")["text"].astype(str).tolist()
+        at_limit = comments_within(comments, 1_000_000)
+        explain_limit = comments_within(comments, 200_000)  # MAX_EXPLAIN_CHARS
 
         def fit_too_big() -> httpx.Response:
             dataset = upload_csv(editor, vocabulary_csv, "vocab.csv").json()
@@ -294,7 +308,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 ),
             ),
             (
-                f"predict {len(at_limit):,} comments, 1,000,000 characters (at the limit)",
+                f"predict {len(at_limit):,} comments, {chars(at_limit)} characters (at the limit)",
                 "viewer",
                 lambda: viewer.post(
                     "/api/v1/models/predict",
@@ -302,11 +316,20 @@ def run(args: argparse.Namespace) -> list[Result]:
                 ),
             ),
             (
-                f"explain {len(at_limit):,} comments, 1,000,000 characters (at the limit)",
+                f"explain {len(at_limit):,} comments, {chars(at_limit)} characters",
                 "viewer",
                 lambda: viewer.post(
                     "/api/v1/models/explain",
                     json={"model_id": "default-logreg", "texts": at_limit},
+                ),
+            ),
+            (
+                f"explain {len(explain_limit):,} comments, {chars(explain_limit)} characters "
+                "(at its limit), top_k 200",
+                "viewer",
+                lambda: viewer.post(
+                    "/api/v1/models/explain",
+                    json={"model_id": "default-logreg", "texts": explain_limit, "top_k": 200},
                 ),
             ),
             (

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 # in a request of its own and gets the backend's 413, which names the limit.
 MAX_TEXTS = 10_000
 MAX_CHARS = 1_000_000
+MAX_EXPLAIN_CHARS = 200_000  # explain's own, smaller character limit
 
 
 def text_batches(

@@ -28,7 +28,7 @@ class Explanations:
         return self.inference.pipeline_for(row)
 
     def explain(self, model_ref: str, texts: list[str], top_k: int) -> dict[str, Any]:
-        check_texts(self.settings, texts)
+        check_texts(self.settings, texts, explain=True)
         row = self.registry.row(model_ref)
         pipeline = self.pipeline(row)
         try:

@@ -173,7 +173,7 @@ def test_a_request_carries_at_most_max_predict_chars_characters(client: httpx.Cl
     # the web process by 116 MB; every route that runs a model on caller texts is bounded.
     long_texts = ["you are " + "very " * 1200 + "nice"] * 200  # 1.2 million characters
     body = {"model_id": "default-logreg", "texts": long_texts}
-    for route in ("predict", "predict_scores", "explain"):
+    for route in ("predict", "predict_scores"):
         assert_error(
             client.post(f"{MODELS}/{route}", json=body, timeout=120),
             413,
@@ -181,6 +181,17 @@ def test_a_request_carries_at_most_max_predict_chars_characters(client: httpx.Cl
             "1,202,400 characters",
             "the first 166 texts fit",
         )
+    # An explanation costs several times a prediction per character: a limit of its own.
+    assert_error(
+        client.post(f"{MODELS}/explain", json={**body, "texts": long_texts[:34]}, timeout=120),
+        413,
+        "MAX_EXPLAIN_CHARS=200,000",
+        "the first 33 texts fit",
+    )
+    explained = client.post(
+        f"{MODELS}/explain", json={**body, "texts": long_texts[:33]}, timeout=300
+    )
+    assert explained.status_code == 200 and len(explained.json()["explanations"]) == 33
     assert_error(
         client.post(
             f"{MODELS}/default-logreg/invocations", json={"instances": long_texts}, timeout=120

@@ -151,7 +151,7 @@ async def evaluate(
     response_model=ExplainResponse,
     responses={
         400: {"description": "the model kind cannot explain (the reason)"},
-        413: {"description": TOO_MUCH_TEXT},
+        413: {"description": "over MAX_PREDICT_BATCH texts or MAX_EXPLAIN_CHARS characters"},
     },
 )
 def explain(request: ExplainRequest, services: ServicesDep, _role: ViewerRole) -> dict[str, Any]:
