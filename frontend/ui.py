@@ -23,7 +23,8 @@ logger = logging.getLogger("frontend.ui")
 
 # Keys of st.session_state shared between pages.
 CURRENT_DATASET = "current_dataset_id"
-UPLOADED_FRAME = "uploaded_frame"  # the Data page's CSV, as {"name", "frame", "text", "label"}
+# The Data page's CSV for the EDA page: {"name", "fingerprint", "content", "text", "label"}.
+UPLOADED_FRAME = "uploaded_frame"
 
 
 def settings() -> FrontendSettings:

@@ -24,6 +24,11 @@ class DatasetInfo(BaseModel):
     created_at: UtcTime
 
 
+# The most rows a preview returns: enough to see the file and choose its columns, while the
+# preview itself stays as lean as the chunked upload (the counts still cover every row).
+PREVIEW_MAX_ROWS = 1000
+
+
 class DroppedRows(BaseModel):
     """Why rows would be dropped; a row with neither text nor label counts as empty_text."""
 

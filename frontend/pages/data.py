@@ -21,8 +21,6 @@ from frontend.ui import (
 
 DEFAULT_POSITIVE = "(backend default: last class)"
 SHOWN_ROWS = 50
-# The whole file comes back as its head: the EDA page explores every kept row of it.
-ALL_ROWS = 10_000_000
 PREVIEWS = "data_previews"  # {(file sha256, text column, label column): the server's preview}
 TEXT_KEY, LABEL_KEY = "data_text_column", "data_label_column"
 
@@ -47,7 +45,7 @@ def server_preview(
                 filename,
                 text_column=text_column,
                 label_column=label_column,
-                head=ALL_ROWS,
+                head=SHOWN_ROWS,
             )
         if answer is None:
             return None
@@ -56,19 +54,6 @@ def server_preview(
             del previews[old]
         previews[key] = answer
     return previews[key]
-
-
-def kept_pairs(preview: dict[str, Any]) -> pd.DataFrame:
-    """The rows upload keeps, as `text`/`label` (what the EDA page explores)."""
-    columns = preview["columns"]
-    text_at = columns.index(preview["text_column"])
-    label_at = columns.index(preview["label_column"])
-    rows = [
-        (row[text_at], row[label_at].strip())
-        for row, kept in zip(preview["head"], preview["head_kept"], strict=True)
-        if kept
-    ]
-    return pd.DataFrame(rows, columns=["text", "label"])
 
 
 def upload_section(client: BackendClient) -> None:
@@ -103,9 +88,7 @@ def upload_section(client: BackendClient) -> None:
         f"{uploaded.name}: {detected['rows']:,} rows × {len(columns)} columns, read by the "
         f"server as {detected['encoding']} with delimiter {detected['delimiter']!r}"
     )
-    st.dataframe(
-        pd.DataFrame(detected["head"][:SHOWN_ROWS], columns=columns), hide_index=True, height=240
-    )
+    st.dataframe(pd.DataFrame(detected["head"], columns=columns), hide_index=True, height=240)
     if len(columns) < 2:
         st.error(f"Cannot make a dataset of {uploaded.name}: {detected['error']}")
         return
@@ -134,13 +117,15 @@ def upload_section(client: BackendClient) -> None:
         st.warning(f"The server would refuse these columns: {chosen['error']}")
         return
 
-    # The EDA page explores exactly this selection, even before it becomes a backend dataset.
+    # The EDA page explores this file and these columns, even before it becomes a dataset.
     st.session_state[UPLOADED_FRAME] = {
         "name": uploaded.name,
         "fingerprint": hashlib.sha256(
             content + f"|{text_column}|{label_column}".encode()
         ).hexdigest(),
-        "frame": kept_pairs(chosen),
+        "content": content,
+        "text": text_column,
+        "label": label_column,
     }
     classes: dict[str, int] = chosen["classes"]
     st.plotly_chart(charts.class_balance(classes), key="data_balance")

@@ -103,6 +103,15 @@ def server_source() -> tuple[str, str, pd.DataFrame] | None:
     )
 
 
+@st.cache_data(show_spinner="Reading the CSV…", max_entries=4)
+def uploaded_pairs(fingerprint: str, _content: bytes, text: str, label: str) -> pd.DataFrame:
+    """The Data page's file as `text`/`label` rows to explore (the server's preview chose the
+    columns; exploring reads the whole file here, as for a CSV dropped on this page)."""
+    frame = read_csv_bytes(_content)
+    frame.columns = [str(column) for column in frame.columns]
+    return labelled_texts(frame, text, label)
+
+
 def source_frame() -> tuple[str, str, pd.DataFrame] | None:
     """(name, fingerprint, frame with text/label) from the Data page, the server or a CSV."""
     stored = st.session_state.get(UPLOADED_FRAME)
@@ -112,7 +121,18 @@ def source_frame() -> tuple[str, str, pd.DataFrame] | None:
     ]
     origin = st.radio("Explore", options, horizontal=True, key="eda_origin")
     if origin == "CSV from the Data page" and stored is not None:
-        return stored["name"], stored["fingerprint"], stored["frame"]
+        try:
+            pairs = uploaded_pairs(
+                stored["fingerprint"], stored["content"], stored["text"], stored["label"]
+            )
+        except (UnreadableCsv, KeyError) as exc:
+            # The server reads more (UTF-16, for one) than this page's own reader.
+            st.error(
+                f"This page cannot read {stored['name']} itself ({exc}): create the dataset on "
+                "the Data page and explore it as a dataset on the server."
+            )
+            return None
+        return stored["name"], stored["fingerprint"], pairs
     if origin == "Dataset on the server":
         return server_source()
     st.info("Upload a CSV on the **Data** page (to choose its columns), or drop one here.")

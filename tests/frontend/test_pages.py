@@ -118,8 +118,8 @@ def test_data_page_shows_the_servers_preview(app: AppTest) -> None:
     assert "1 rows will be dropped: 1 with an empty text, 0 without a label" in " ".join(
         texts_of(app.caption)
     )
-    pairs = app.session_state["uploaded_frame"]["frame"]
-    assert pairs["text"].tolist()[2] == "привет, как дела" and len(pairs) == 5
+    handed = app.session_state["uploaded_frame"]
+    assert (handed["content"], handed["text"], handed["label"]) == (MESSY_CSV, "comment", "verdict")
 
 
 def test_eda_page_renders_every_chart(app: AppTest, small_csv: Path) -> None:
@@ -164,10 +164,13 @@ def test_eda_page_says_what_is_skipped_without_nltk_data(
     app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
-    frame = pd.DataFrame(
-        {"text": ["you are nice", "you are an idiot", "hello"], "label": [0, 1, 0]}
-    )
-    app.session_state["uploaded_frame"] = {"name": "tiny", "fingerprint": "tiny", "frame": frame}
+    app.session_state["uploaded_frame"] = {
+        "name": "tiny",
+        "fingerprint": "tiny",
+        "content": b"text,label\nyou are nice,0\nyou are an idiot,1\nhello,0\n",
+        "text": "text",
+        "label": "label",
+    }
     open_page(app, "eda")
     info = " ".join(texts_of(app.info))
     assert "NLTK data missing" in info and "stopwords" in info
@@ -489,3 +492,14 @@ def test_tasks_page_summarises_a_retrain_decision(
     summary = [label for label in labels if accepted["task_id"] in label and "Retrain" in label]
     assert summary, labels
     assert "**kept**" in summary[0] and "challenger f1" in summary[0]
+
+
+def test_a_file_only_the_server_reads_is_previewed_and_eda_says_so(app: AppTest) -> None:
+    """UTF-16: the server's preview reads it; the EDA page's own reader does not, and says so."""
+    content = "text\tlabel\nhello there\t0\nyou idiot\t1\n".encode("utf-16")
+    app.file_uploader(key="data_upload").set_value(("wide.csv", content, "text/csv")).run()
+    assert not app.exception and not app.error, texts_of(app.error)
+    assert "utf-16" in " ".join(texts_of(app.caption))
+    open_page(app, "eda")
+    assert not app.exception
+    assert any("create the dataset" in text for text in texts_of(app.error))

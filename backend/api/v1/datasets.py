@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 
 from backend.api.deps import EditorRole, ServicesDep, ViewerRole
 from backend.api.routing import collection
-from backend.schemas.datasets import DatasetInfo, DatasetPreview
+from backend.schemas.datasets import PREVIEW_MAX_ROWS, DatasetInfo, DatasetPreview
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
@@ -66,7 +66,12 @@ async def preview_dataset(
     label_column: str | None = Form(None),
     positive_label: str | None = Form(None),
     label_names: str | None = Form(None),
-    head: int = Form(20, ge=0, description="how many of the file's first rows to return"),
+    head: int = Form(
+        20,
+        ge=0,
+        le=PREVIEW_MAX_ROWS,
+        description="how many of the file's first rows to return",
+    ),
 ) -> DatasetPreview:
     """What upload would store from this file (same code, same limits); nothing is stored."""
     try:
