@@ -27,7 +27,8 @@ from backend.ml.artifacts import (
 from backend.ml.params import PARAMS_BY_TYPE, validate_params, validate_vectorizer
 from backend.ml.pipeline import score_matrix
 from backend.ml.training import FitJob, run_fit
-from backend.services.csv_import import TEXT_COLUMN_NAMES, import_csv, read_table
+from backend.services.csv_import import import_csv, read_table
+from toxiclf_csv import TEXT_COLUMN_NAMES
 
 
 def _parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:

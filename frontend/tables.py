@@ -6,15 +6,19 @@ The Data page does not use this: its preview must be what upload stores, so it a
 
 from __future__ import annotations
 
-import csv
 import io
 
 import pandas as pd
 
-DELIMITERS = ",;\t|"
-ENCODINGS = ("utf-8-sig", "cp1251")
-TEXT_COLUMN_NAMES = ("text", "comment_text", "comment")
-LABEL_COLUMN_NAMES = ("label", "toxic", "class", "target")
+from toxiclf_csv import (
+    LABEL_COLUMN_NAMES,
+    SNIFF_BYTES,
+    TEXT_COLUMN_NAMES,
+    CsvFormatError,
+    detect_encoding,
+    named_column,
+    sniff_delimiter,
+)
 
 
 class UnreadableCsv(ValueError):
@@ -22,25 +26,13 @@ class UnreadableCsv(ValueError):
 
 
 def decode(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1251, the encodings the backend accepts."""
-    for encoding in ENCODINGS:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableCsv("the file is neither UTF-8 nor cp1251 text")
-
-
-def sniff_delimiter(text: str) -> str:
-    """One of , ; tab | judged from the first lines; comma when unsure."""
-    head = text[: 64 * 1024]
+    """The text of the file in the encoding the backend would read it with (toxiclf_csv)."""
     try:
-        return csv.Sniffer().sniff(head, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        first_line = head.splitlines()[0] if head else ""
-        counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
-        best = max(counts, key=lambda delimiter: counts[delimiter])
-        return best if counts[best] else ","
+        return content.decode(detect_encoding(content[:SNIFF_BYTES]))
+    except CsvFormatError as exc:
+        raise UnreadableCsv(str(exc)) from None
+    except UnicodeDecodeError as exc:  # the head was fine, a later byte is not
+        raise UnreadableCsv(f"the file is not valid text past its start: {exc.reason}") from None
 
 
 def read_csv_bytes(content: bytes) -> pd.DataFrame:
@@ -48,7 +40,7 @@ def read_csv_bytes(content: bytes) -> pd.DataFrame:
     if not content.strip():
         raise UnreadableCsv("the file is empty")
     text = decode(content)
-    delimiter = sniff_delimiter(text)
+    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -60,10 +52,9 @@ def read_csv_bytes(content: bytes) -> pd.DataFrame:
 
 def guess_text_column(frame: pd.DataFrame) -> str:
     """A column named text/comment_text/comment, else the column with the longest strings."""
-    lowered = {str(column).lower(): column for column in frame.columns}
-    for name in TEXT_COLUMN_NAMES:
-        if name in lowered:
-            return str(lowered[name])
+    named = named_column(map(str, frame.columns), TEXT_COLUMN_NAMES)
+    if named is not None:
+        return named
     object_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if object_columns:
         lengths = {c: frame[c].astype(str).str.len().mean() for c in object_columns}
@@ -73,11 +64,10 @@ def guess_text_column(frame: pd.DataFrame) -> str:
 
 def guess_label_column(frame: pd.DataFrame, text_column: str) -> str:
     """A column named label/toxic/class/target, else the column with the fewest distinct values."""
-    lowered = {str(column).lower(): column for column in frame.columns}
-    for name in LABEL_COLUMN_NAMES:
-        if name in lowered and str(lowered[name]) != text_column:
-            return str(lowered[name])
     others = [c for c in frame.columns if str(c) != text_column]
+    named = named_column(map(str, others), LABEL_COLUMN_NAMES)
+    if named is not None:
+        return named
     return str(min(others, key=lambda column: frame[column].nunique()))
 
 

@@ -60,7 +60,7 @@ fi
 # Static gates first: they answer in seconds, the suite in tens of minutes.
 python3 -m ruff check .
 python3 -m ruff format --check .
-python3 -m mypy --strict backend toxiclf_logging
+python3 -m mypy --strict backend toxiclf_logging toxiclf_csv
 python3 -m mypy frontend
 # The default run includes the slow reliability cases (1,000+ fuzz cases, the 60 s load test);
 # with arguments, pytest gets exactly those (e.g. `-k datasets`, or `-m "not slow"`).

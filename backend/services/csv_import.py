@@ -1,12 +1,12 @@
 """Turn an uploaded CSV file into a clean `text,label` table, or say exactly what is wrong.
 
-Handles delimiter sniffing (`,` `;` tab `|`), UTF-8 (with or without BOM), UTF-16 with a BOM
-and cp1251, column defaults, label typing and dropped-row counting.
+How a CSV is read (encodings, delimiters, the column names looked for) is `toxiclf_csv`, shared
+with the web app; here: reading in chunks under the limits, column defaults, label typing and
+dropped-row counting.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -18,14 +18,18 @@ from typing import IO, Any
 
 import pandas as pd
 
+import toxiclf_csv
 from backend.errors import DatasetInvalid
+from toxiclf_csv import (
+    LABEL_COLUMN_NAMES,
+    MISSING_LABELS,
+    SNIFF_BYTES,
+    TEXT_COLUMN_NAMES,
+    named_column,
+    sniff_delimiter,
+)
 
-TEXT_COLUMN_NAMES = ("text", "comment_text", "comment")
-LABEL_COLUMN_NAMES = ("label", "toxic", "class", "target")
-DELIMITERS = ",;\t|"
-MISSING_LABELS = {"", "nan", "na", "n/a", "null", "none"}
 _INT_RE = re.compile(r"^[+-]?\d+(\.0+)?$")
-SNIFF_BYTES = 64 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_COLUMN_NAME_CHARS = 255
 # A header longer than this is refused before parsing (100 columns of 10,000 characters).
@@ -69,39 +73,10 @@ class ImportedTable:
 
 
 def detect_encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        raise DatasetInvalid(
-            "the file looks binary (it holds NUL bytes), not a CSV text file; "
-            "export it as CSV in UTF-8"
-        )
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        head.decode("cp1251")
-        return "cp1251"
-    except UnicodeDecodeError:
-        raise DatasetInvalid(
-            "the file is neither UTF-8 nor cp1251 text; re-save it as UTF-8 CSV"
-        ) from None
-
-
-def sniff_delimiter(sample: str) -> str:
-    lines = [line for line in sample.splitlines() if line.strip()][:50]
-    if not lines:
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+        return toxiclf_csv.detect_encoding(head)
+    except toxiclf_csv.CsvFormatError as exc:
+        raise DatasetInvalid(str(exc)) from None
 
 
 def _pick_column(
@@ -113,11 +88,7 @@ def _pick_column(
                 f"{what} column {requested!r} is not in the file; its columns are {columns}"
             )
         return requested
-    lowered = {c.strip().lower(): c for c in columns}
-    for name in names:
-        if name in lowered:
-            return lowered[name]
-    return None
+    return named_column(columns, names)
 
 
 def _first_text_like(frame: pd.DataFrame, exclude: str | None) -> str | None:

@@ -29,6 +29,17 @@ def test_cp1251_and_bom() -> None:
     assert list(read_csv_bytes(bom).columns) == ["text", "label"]
 
 
+def test_utf16_with_bom_reads_as_the_backend_reads_it() -> None:
+    # The backend's import takes UTF-16 with a BOM; the pages read files with the same module.
+    frame = read_csv_bytes("text;label\nпривет мир;0\nты дурак;1\n".encode("utf-16"))
+    assert frame["text"].tolist() == ["привет мир", "ты дурак"]
+
+
+def test_binary_bytes_are_refused_with_the_backends_reason() -> None:
+    with pytest.raises(UnreadableCsv, match="NUL bytes"):
+        read_csv_bytes(b"text,label\n\x00\x01,1\n")
+
+
 def test_guess_without_conventional_names() -> None:
     frame = read_csv_bytes(b"id,body,y\n1,a long piece of text,0\n2,another long text,1\n")
     assert guess_text_column(frame) == "body"
