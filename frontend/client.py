@@ -137,6 +137,10 @@ class BackendClient:
         """GET /api/v1/whoami → {role, open}; BackendError 401 for a missing or unknown token."""
         return self._json("GET", "/api/v1/whoami")
 
+    def limits(self) -> JSONDict:
+        """GET /api/v1/limits → the request limits in force (texts and characters per call)."""
+        return self._json("GET", "/api/v1/limits")
+
     # -- datasets -----------------------------------------------------------------------------
 
     def list_datasets(self) -> list[JSONDict]:

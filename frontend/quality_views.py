@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth, charts, quality
-from frontend.batches import MAX_EXPLAIN_CHARS, text_batches
+from frontend.batches import backend_limits, text_batches
 from frontend.client import BackendClient, ClientError
 from frontend.ui import get_client, show_error
 
@@ -106,7 +106,8 @@ def threshold_section(model: dict[str, Any], on_saved: Any) -> None:
 def explain_texts(client: BackendClient, model: dict[str, Any], texts: list[str]) -> dict[str, Any]:
     """Explanations of the first texts for highlighting, or the reason there are none."""
     # The first texts, as many as one explain request may carry.
-    shown = next(text_batches(texts[:HIGHLIGHT_TEXTS], max_chars=MAX_EXPLAIN_CHARS), [])
+    budget = backend_limits(client).max_explain_chars
+    shown = next(text_batches(texts[:HIGHLIGHT_TEXTS], max_chars=budget), [])
     try:
         answer = client.explain(model["id"], shown, top_k=HIGHLIGHT_TOP_K)
     except ClientError as exc:
@@ -166,6 +167,7 @@ def find_errors(
     frame = dataset_rows(client, dataset_id, limit)
     texts = frame["text"].tolist()
     explanations: list[dict[str, Any]] = []
-    for chunk in text_batches(texts, max_texts=EXPLAIN_BATCH, max_chars=MAX_EXPLAIN_CHARS):
+    budget = backend_limits(client).max_explain_chars
+    for chunk in text_batches(texts, max_texts=EXPLAIN_BATCH, max_chars=budget):
         explanations += client.explain(model["id"], chunk, top_k=10)["explanations"]
     return quality.misclassified(texts, frame["label"].tolist(), explanations)

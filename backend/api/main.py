@@ -14,6 +14,7 @@ from backend.api.v1 import (
     monitoring,
     ops,
     predictions,
+    request_limits,
     tasks,
     whoami,
 )
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks.router,
     predictions.router,
     whoami.router,
+    request_limits.router,
     monitoring.drift_router,
     monitoring.router,
     model_types.router,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import auth, quality_views
-from frontend.batches import text_batches
+from frontend.batches import backend_limits, text_batches
 from frontend.labels import label_names, label_text, prediction_summary, shown_predictions
 from frontend.tables import UnreadableCsv, guess_text_column, read_csv_bytes
 from frontend.ui import get_client, model_label, reported_errors, trained_models
@@ -77,7 +77,8 @@ elif clicked:
         prediction_ids: list[str] = []
         scored: dict[str, Any] = {"classes": [], "scores": []}
         # Bigger inputs than one request may carry are sent in several.
-        for chunk in text_batches(texts):
+        limits = backend_limits(client)
+        for chunk in text_batches(texts, limits.max_texts, limits.max_chars):
             answer = client.predict(model_id, chunk)
             labels += answer["predictions"]
             prediction_ids += answer.get("prediction_ids") or []

@@ -51,6 +51,7 @@ MIN_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/tasks/{task_id}/cancel"): "editor",
     ("GET", "/api/v1/predictions/"): "viewer",
     ("GET", "/api/v1/whoami"): "viewer",
+    ("GET", "/api/v1/limits"): "viewer",
     ("GET", "/api/v1/models/{model_id}/drift"): "viewer",
     ("POST", "/api/v1/feedback/"): "viewer",  # moderators are often viewers
     ("GET", "/api/v1/feedback/"): "viewer",
