@@ -19,6 +19,7 @@ from backend.settings import ROLE_RANK, Settings
 
 
 async def get_services(request: Request) -> Services:
+    # app.state is an untyped namespace; create_app's lifespan puts Services there.
     return request.app.state.services  # type: ignore[no-any-return]
 
 

@@ -53,6 +53,7 @@ class RayFitExecutor:
             log_to_driver=False,
             configure_logging=False,
         )
+        # @ray.remote adds .remote() at run time; mypy sees the plain class.
         self._board = ProgressBoard.remote()  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._refs: dict[str, Any] = {}
@@ -107,6 +108,7 @@ class RayFitExecutor:
 
     def drain_progress(self) -> dict[str, tuple[float, str, int | None]]:
         try:
+            # ray.get is typed as returning Any; the actor's drain() returns this dict.
             return ray.get(self._board.drain.remote(), timeout=5)  # type: ignore[no-any-return]
         except RayError:
             return {}

@@ -25,6 +25,7 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     context.configure(
+        # A Connection, typed `object` here so offline and online runs share _run.
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
