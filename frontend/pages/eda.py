@@ -126,7 +126,8 @@ def source_frame() -> tuple[str, str, pd.DataFrame] | None:
                 stored["fingerprint"], stored["content"], stored["text"], stored["label"]
             )
         except (UnreadableCsv, KeyError) as exc:
-            # The server reads more (UTF-16, for one) than this page's own reader.
+            # Same reading rules as the server (toxiclf_csv), but the server's import also
+            # reads in chunks what would be too big for this session.
             st.error(
                 f"This page cannot read {stored['name']} itself ({exc}): create the dataset on "
                 "the Data page and explore it as a dataset on the server."

@@ -494,12 +494,14 @@ def test_tasks_page_summarises_a_retrain_decision(
     assert "**kept**" in summary[0] and "challenger f1" in summary[0]
 
 
-def test_a_file_only_the_server_reads_is_previewed_and_eda_says_so(app: AppTest) -> None:
-    """UTF-16: the server's preview reads it; the EDA page's own reader does not, and says so."""
+def test_a_utf16_file_is_previewed_by_the_server_and_explored_by_eda(app: AppTest) -> None:
+    """UTF-16 with a BOM: the server's preview reads it, and so does the EDA page, which reads
+    files with the backend's own rules (toxiclf_csv)."""
     content = "text\tlabel\nhello there\t0\nyou idiot\t1\n".encode("utf-16")
     app.file_uploader(key="data_upload").set_value(("wide.csv", content, "text/csv")).run()
     assert not app.exception and not app.error, texts_of(app.error)
     assert "utf-16" in " ".join(texts_of(app.caption))
     open_page(app, "eda")
     assert not app.exception
-    assert any("create the dataset" in text for text in texts_of(app.error))
+    assert not app.error, texts_of(app.error)
+    assert figures(app), "the EDA page drew nothing for the UTF-16 file"
