@@ -14,12 +14,5 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 @router.get("/limits", response_model=RequestLimits)
 async def limits(services: ServicesDep, _role: ViewerRole) -> RequestLimits:
     """The limits (settings) every request is held to; any valid token (viewer)."""
-    settings = services.settings
-    return RequestLimits(
-        max_predict_batch=settings.max_predict_batch,
-        max_predict_chars=settings.max_predict_chars,
-        max_explain_chars=settings.max_explain_chars,
-        max_predict_scores=settings.max_predict_scores,
-        max_upload_mb=settings.max_upload_mb,
-        max_json_body_mb=settings.max_json_body_mb,
-    )
+    # The schema's fields are the settings' own names: read them off the settings.
+    return RequestLimits.model_validate(services.settings, from_attributes=True)
