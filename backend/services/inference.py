@@ -20,8 +20,15 @@ from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
 from backend.ml.artifacts import ArtifactError, load_pipeline
 from backend.ml.drift import LIVE_OOV_SAMPLE, OovMeter, feature_rows
+from backend.ml.linear_scorer import linear_scorer
 from backend.ml.pipeline import predict_and_score, score_matrix
 from backend.services.batching import MicroBatcher
+
+
+def _fitted_pipeline_config() -> Any:
+    """The pipeline was validated when it was fitted; re-checking its parameters and the
+    finiteness of TF-IDF features on every call was a fifth of a 1-text prediction."""
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 class LoadedModel:
@@ -43,6 +50,8 @@ class LoadedModel:
             "probability" if hasattr(pipeline, "predict_proba") else ("decision_function")
         )
         self.oov = OovMeter(pipeline)
+        # The same answers with sklearn's per-call overhead cut (ml/linear_scorer.py), or None.
+        self.scorer = linear_scorer(pipeline)
         # (threshold, positive column) of a binary model with a stored threshold, else None.
         self.cut: tuple[float, int] | None = None
         max_size, max_wait_s = batching
@@ -50,18 +59,24 @@ class LoadedModel:
 
     def _compute(self, kind: str, texts: list[str]) -> Any:
         # numpy output here; rows are cut per caller before any conversion to Python lists.
-        # The pipeline was validated when it was fitted; re-checking its parameters and the
-        # finiteness of TF-IDF features on every call was a fifth of a 1-text prediction.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            if kind == "predict":  # scores too: the prediction log's drift features need them
-                labels, scores = predict_and_score(self.pipeline, texts)
-                cut = self.cut  # read once: a threshold change may land while this batch runs
-                if cut is not None:
-                    threshold, column = cut
-                    chosen = np.where(scores[:, column] >= threshold, column, 1 - column)
-                    labels = np.asarray(self.classes)[chosen]
-                return labels, scores
+        if kind == "predict":  # scores too: the prediction log's drift features need them
+            labels, scores = self._predict_and_score(texts)
+            cut = self.cut  # read once: a threshold change may land while this batch runs
+            if cut is not None:
+                threshold, column = cut
+                chosen = np.where(scores[:, column] >= threshold, column, 1 - column)
+                labels = np.asarray(self.classes)[chosen]
+            return labels, scores
+        if self.scorer is not None:
+            return self.scorer.scores(texts)
+        with _fitted_pipeline_config():
             return score_matrix(self.pipeline, texts)[1]
+
+    def _predict_and_score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self.scorer is not None:
+            return self.scorer.predict_and_score(texts)
+        with _fitted_pipeline_config():
+            return predict_and_score(self.pipeline, texts)
 
     def follow(self, row: ModelRow) -> None:
         """Take the row's decision threshold (it changes without a new artifact)."""
