@@ -86,7 +86,8 @@ class _Vectorizer:
         indptr = [0]
         lookup = self.lookup
         for text in texts:
-            found = Counter([i for i in map(lookup, self.analyze(text)) if i is not None])
+            found = Counter(map(lookup, self.analyze(text)))  # all at C speed
+            found.pop(None, None)  # out-of-vocabulary features
             indices.extend(found.keys())
             values.extend(found.values())
             indptr.append(len(indices))
