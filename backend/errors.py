@@ -37,6 +37,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DataError, OperationalError
+from starlette.types import Send
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,35 @@ def error_payload(exc: Exception) -> tuple[int, bytes]:
     return error.status_code, orjson.dumps({"detail": error.detail})
 
 
+def error_headers(status: int, body: bytes, *, close: bool = False) -> list[tuple[bytes, bytes]]:
+    """The headers of every error answer, whichever layer sends it."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    if close:  # the rest of an over-limit body is not read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    return headers
+
+
 def error_response(exc: Exception) -> Response:
+    """The answer to `exc` from a FastAPI exception handler."""
     status, body = error_payload(exc)
-    return Response(body, status_code=status, media_type="application/json")
+    response = Response(body, status_code=status, media_type="application/json")
+    for name, value in error_headers(status, body)[2:]:
+        response.headers[name.decode()] = value.decode()
+    return response
+
+
+async def send_error(send: Send, exc: Exception, *, close: bool = False) -> int:
+    """The answer to `exc` from a raw ASGI layer (gate, body limit, fast path); its status."""
+    status, body = error_payload(exc)
+    headers = error_headers(status, body, close=close)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return status
 
 
 def install_error_handlers(app: FastAPI) -> None:

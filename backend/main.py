@@ -7,15 +7,17 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
 from backend.api.deps import TokenTable
 from backend.api.fast_predict import FastPredict
-from backend.api.gate import RequestGate
-from backend.api.limits import BodySizeLimit
+from backend.api.gate import RequestGate, RouteGate
+from backend.api.limits import BodyLimits, BodySizeLimit
 from backend.api.main import ROUTERS, include_routers
 from backend.api.metrics import AppMetrics, MetricsMiddleware
 from backend.api.metrics import router as metrics_router
@@ -102,11 +104,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.db.dispose()
 
 
+class ToxiclfAPI(FastAPI):
+    """FastAPI with the hot prediction routes answered in front of its middleware stack
+    (api/fast_predict.py); every other request goes through the stack as usual."""
+
+    front: FastPredict | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.getLogger("uvicorn.access").disabled = not settings.access_log
     configure_logging(settings.log_dir / "backend.log", settings.log_level)
-    app = FastAPI(
+    app = ToxiclfAPI(
         title="toxiclf",
         version="1.0",
         lifespan=lifespan,
@@ -123,9 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_routers(app)
     app.include_router(metrics_router)
     app.state.metrics = AppMetrics()
-    app.add_middleware(FastPredict)  # innermost: CORS, limits and metrics wrap it too
-    # Token and URL checks, before FastPredict or a route reads the body.
-    app.add_middleware(RequestGate, routers=ROUTERS)
+    gate = RouteGate(ROUTERS, app.state.tokens)
+    limits = BodyLimits(settings.max_upload_bytes, settings.max_json_body_bytes)
+    # Token and URL checks, before a route reads the body.
+    app.add_middleware(RequestGate, gate=gate)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(
@@ -134,12 +150,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(
-        BodySizeLimit,
-        upload_limit=settings.max_upload_bytes,
-        json_limit=settings.max_json_body_bytes,
+    app.add_middleware(BodySizeLimit, limits=limits)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, gate=gate)
+    app.front = FastPredict(
+        app, partial(FastAPI.__call__, app), gate=gate, limits=limits, cors=bool(origins)
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 

@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api.gate import RouteGate
 from backend.schemas.tasks import TASK_STATUSES
 
 router = APIRouter(tags=["ops"])
@@ -129,9 +130,10 @@ class _StateCollector(Collector):
 
 
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: AppMetrics, gate: RouteGate) -> None:
         self.app = app
         self.metrics = metrics
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -149,7 +151,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         finally:
-            route = scope.get("route")
+            # A request refused before routing (e.g. a 413 on its declared length) still
+            # counts under its route's template.
+            route = scope.get("route") or self.gate.match(scope)[0]
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(template, scope["method"], status, time.perf_counter() - started)
 

@@ -1,7 +1,8 @@
 """The fast predict path answers exactly as the declared routes do.
 
 Two servers from the same data, one with `FAST_PREDICT=false`, get the same requests (good,
-bad and odd bodies, content types and tokens); every status code and body must match.
+bad and odd bodies, content types, tokens, body sizes, origins); every status code, body and
+error header must match, and so must what /metrics counts for them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pytest
 from tests.servers import ServerProcess, copy_data_dir, start_backend
 
 VIEWER = "viewer-parity-token-0123456789"
+ORIGIN = "https://app.example"
+# Headers an answer must carry alike on both paths (besides its status and body).
+COMPARED_HEADERS = ("content-type", "www-authenticate", "connection", "access-control-allow-origin")
 MODEL = "default-logreg"
 JSON = {"content-type": "application/json"}
 AUTH = {"authorization": f"Bearer {VIEWER}"}
@@ -73,6 +77,12 @@ def _predict_cases() -> list[tuple[str, dict[str, str], bytes]]:
         ("upper case type", {"content-type": "Application/JSON"}, _body(good)),
         ("+json type", {"content-type": "application/vnd.api+json"}, _body(good)),
         ("form type", {"content-type": "application/x-www-form-urlencoded"}, b"a=b"),
+        # MAX_JSON_BODY_MB is 0.25 on these servers.
+        ("over body limit", JSON, _body({"model_id": MODEL, "texts": ["ab " * 100_000]})),
+        ("over body limit, no token", {**JSON, "authorization": ""}, b"x" * 300_000),
+        ("allowed origin", {**JSON, "origin": ORIGIN}, _body(good)),
+        ("foreign origin", {**JSON, "origin": "https://elsewhere.example"}, _body(good)),
+        ("allowed origin, bad body", {**JSON, "origin": ORIGIN}, b"[1"),
     ]
     return cases
 
@@ -108,6 +118,8 @@ def servers(
         "API_TOKENS": f"viewer:{VIEWER}",
         "MAX_PREDICT_BATCH": "50",
         "MAX_PREDICT_CHARS": "120000",
+        "MAX_JSON_BODY_MB": "0.25",
+        "CORS_ORIGINS": ORIGIN,
     }
     started = []
     for fast in ("true", "false"):
@@ -120,9 +132,10 @@ def servers(
 
 
 def _answer(
-    server: ServerProcess, path: str, headers: dict[str, str], body: bytes
-) -> tuple[int, Any]:
-    response = httpx.post(server.url + path, content=body, headers=headers, timeout=60)
+    server: ServerProcess, path: str, headers: dict[str, str], body: bytes | Iterator[bytes]
+) -> tuple[int, Any, dict[str, str]]:
+    content = body if isinstance(body, bytes) else iter(list(body))  # a fresh chunked stream
+    response = httpx.post(server.url + path, content=content, headers=headers, timeout=60)
     try:
         payload = response.json()
     except ValueError:
@@ -130,7 +143,19 @@ def _answer(
     if isinstance(payload, dict):
         # Ids of prediction-log rows are per server; their presence must still match.
         payload = {k: (len(v) if k == "prediction_ids" else v) for k, v in payload.items()}
-    return response.status_code, payload
+    compared = {name: response.headers.get(name, "") for name in COMPARED_HEADERS}
+    return response.status_code, payload, compared
+
+
+def _request_counts(server: ServerProcess) -> dict[str, float]:
+    """/metrics' request counts of the hot routes, by route template, method and status."""
+    text = httpx.get(server.url + "/metrics", timeout=30).text
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("http_requests_total{") and "/api/v1/models/" in line:
+            labels, value = line.rsplit(" ", 1)
+            counts[labels] = float(value)
+    return counts
 
 
 def _requests() -> list[tuple[str, str, dict[str, str], bytes]]:
@@ -146,20 +171,40 @@ def _requests() -> list[tuple[str, str, dict[str, str], bytes]]:
         for ref in (MODEL, "mdl_nope"):
             path = f"/api/v1/models/{ref}/invocations"
             cases.append((f"invocations {ref} {name}", path, {**AUTH, **headers}, body))
+    nul_path = "/api/v1/models/mdl%00x/invocations"
+    cases.append(("invocations, NUL in the path", nul_path, {**AUTH, **JSON}, b"{}"))
     return cases
+
+
+def _chunked(size: int) -> Iterator[bytes]:
+    """A body without Content-Length (chunked), `size` bytes of a well-formed request."""
+    text = "ab " * (size // 3)
+    body = _body({"model_id": MODEL, "texts": [text]})
+    return iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
 
 
 def test_fast_path_and_routes_answer_alike(servers: tuple[ServerProcess, ServerProcess]) -> None:
     fast, routed = servers
-    cases = _requests()
+    cases: list[tuple[str, str, dict[str, str], bytes | Iterator[bytes]]] = [*_requests()]
+    for size, label in ((100_000, "under"), (300_000, "over")):
+        chunked = list(_chunked(size))
+        for path in ("/api/v1/models/predict", f"/api/v1/models/{MODEL}/invocations"):
+            cases.append((f"{path} chunked, {label} the limit", path, {**AUTH, **JSON}, chunked))
     assert len(cases) >= 50
+    before = _request_counts(fast), _request_counts(routed)
     differences = []
     for name, path, headers, body in cases:
-        expected = _answer(routed, path, headers, body)
-        actual = _answer(fast, path, headers, body)
+        expected = _answer(routed, path, headers, body if isinstance(body, bytes) else iter(body))
+        actual = _answer(fast, path, headers, body if isinstance(body, bytes) else iter(body))
         if actual != expected:
             differences.append(f"{name}: fast {actual} != route {expected}")
     assert not differences, "\n".join(differences)
+    counted = [
+        {k: v - old.get(k, 0.0) for k, v in _request_counts(server).items()}
+        for server, old in zip((fast, routed), before, strict=True)
+    ]
+    assert counted[0] == counted[1]
+    assert sum(counted[0].values()) == len(cases)
 
 
 def test_fast_path_answers_well_formed_requests(
