@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 
 ROW_NORMALIZERS = {"l1": inplace_csr_row_normalize_l1, "l2": inplace_csr_row_normalize_l2}
 PROBE_DOCUMENTS = 48
+DEFAULT_TOKEN_PATTERN = CountVectorizer().token_pattern
+# From this many texts on, `_TokenGrams` counts faster than a Counter per text (bench: 0.93×
+# the time at 8 texts, 0.54× at 100; twice the time for 1 text, its numpy calls' fixed cost).
+GRAMS_MIN_TEXTS = 8
 # The arithmetic is the same as sklearn's; only the order of a few float additions may differ.
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -68,11 +72,16 @@ class _Vectorizer:
         self.tokenize = counter.build_tokenizer()
         self.stop_words = counter.get_stop_words()
         self.ngram_range: tuple[int, int] = tuple(counter.ngram_range)
+        self.grams = _TokenGrams.of(counter) if self.analyze == self._word_features else None
 
-    def _word_features(self, text: str) -> list[str]:
-        tokens = self.tokenize(self.preprocess(text))
+    def _tokens(self, text: str) -> list[str]:
+        tokens: list[str] = self.tokenize(self.preprocess(text))
         if self.stop_words is not None:
             tokens = [t for t in tokens if t not in self.stop_words]
+        return tokens
+
+    def _word_features(self, text: str) -> list[str]:
+        tokens = self._tokens(text)
         low, high = self.ngram_range
         features = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
@@ -81,6 +90,8 @@ class _Vectorizer:
 
     def counts(self, texts: list[str]) -> sp.csr_matrix:
         """The document-term matrix `counter.transform` gives (float64, sorted indices)."""
+        if self.grams is not None and len(texts) >= GRAMS_MIN_TEXTS:
+            return self.grams.counts([self._tokens(text) for text in texts])
         indices: list[int] = []
         values: list[int] = []
         indptr = [0]
@@ -114,6 +125,99 @@ class _Vectorizer:
         if self.norm is not None:
             ROW_NORMALIZERS[self.norm](counts)
         return counts
+
+
+class _TokenGrams:
+    """Word n-gram counting on token ids, for the default tokenizer (no token holds a space).
+
+    Each vocabulary term is split into its tokens and stored as one integer key (token ids in
+    base T); a batch's n-grams are then looked up with numpy (`searchsorted`), one dict lookup
+    per token instead of joining and looking up every n-gram string.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int]) -> None:
+        self.low, self.high = ngram_range
+        self.width = len(vocabulary)
+        split = [(term.split(" "), column) for term, column in vocabulary.items()]
+        self.token_ids: dict[str, int] = {}
+        for parts, _ in split:
+            for part in parts:
+                self.token_ids.setdefault(part, len(self.token_ids))
+        self.base = max(1, len(self.token_ids))
+        if self.base**self.high >= 2**62:
+            raise ValueError("n-gram keys would not fit in 64 bits")
+        self.unigrams = np.full(self.base, -1, dtype=np.int64)
+        keys: dict[int, list[int]] = {n: [] for n in range(2, self.high + 1)}
+        columns: dict[int, list[int]] = {n: [] for n in range(2, self.high + 1)}
+        for parts, column in split:
+            if not self.low <= len(parts) <= self.high:
+                raise ValueError(f"a vocabulary term of {len(parts)} tokens")
+            if len(parts) == 1:
+                self.unigrams[self.token_ids[parts[0]]] = column
+                continue
+            key = 0
+            for part in parts:
+                key = key * self.base + self.token_ids[part]
+            keys[len(parts)].append(key)
+            columns[len(parts)].append(column)
+        self.ngrams: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for n, found in keys.items():
+            order = np.argsort(np.asarray(found, dtype=np.int64))
+            self.ngrams[n] = (
+                np.asarray(found, dtype=np.int64)[order],
+                np.asarray(columns[n], dtype=np.int64)[order],
+            )
+
+    @classmethod
+    def of(cls, counter: CountVectorizer) -> _TokenGrams | None:
+        if counter.tokenizer is not None or counter.token_pattern != DEFAULT_TOKEN_PATTERN:
+            return None
+        try:
+            return cls(counter.vocabulary_, tuple(counter.ngram_range))
+        except ValueError:
+            return None
+
+    def counts(self, documents: list[list[str]]) -> sp.csr_matrix:
+        lookup = self.token_ids.get
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        total = int(lengths.sum())
+        ids = np.fromiter(
+            (lookup(token, -1) for tokens in documents for token in tokens),
+            dtype=np.int64,
+            count=total,
+        )
+        document = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+        found_documents, found_columns = [], []
+        if self.low == 1:
+            known = ids >= 0
+            columns = self.unigrams[ids[known]]
+            hit = columns >= 0
+            found_documents.append(document[known][hit])
+            found_columns.append(columns[hit])
+        for n, (keys, columns) in self.ngrams.items():
+            windows = total - n + 1
+            if n < self.low or windows <= 0 or not len(keys):
+                continue
+            valid = document[:windows] == document[n - 1 :]
+            key = np.zeros(windows, dtype=np.int64)
+            for k in range(n):
+                part = ids[k : k + windows]
+                valid &= part >= 0
+                key = key * self.base + part
+            key, start = key[valid], document[:windows][valid]
+            position = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+            hit = keys[position] == key
+            found_documents.append(start[hit])
+            found_columns.append(columns[position[hit]])
+        cells = np.concatenate(found_documents) * self.width + np.concatenate(found_columns)
+        cells, counts = np.unique(cells, return_counts=True)
+        rows = cells // self.width
+        indptr = np.zeros(len(documents) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=len(documents)), out=indptr[1:])
+        return sp.csr_matrix(
+            (counts.astype(np.float64), (cells % self.width).astype(np.int32), indptr),
+            shape=(len(documents), self.width),
+        )
 
 
 @dataclass(frozen=True)
