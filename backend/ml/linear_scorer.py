@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -284,6 +285,9 @@ class LinearScorer:
     def __init__(self, vectorizers: list[_Vectorizer], head: _Head | _CalibratedHead) -> None:
         self.vectorizers = vectorizers
         self.head = head
+        # Measured on the probe documents when the scorer is checked (character n-grams cost
+        # ten times what words do): how a caller judges how long a call will take.
+        self.seconds_per_char = 0.0
 
     def features(self, texts: list[str]) -> sp.csr_matrix:
         if len(self.vectorizers) == 1:
@@ -308,6 +312,7 @@ def linear_scorer(pipeline: Any) -> LinearScorer | None:
         return None
     try:
         if _agrees(scorer, pipeline):
+            scorer.seconds_per_char = _seconds_per_char(scorer, probe_documents(pipeline))
             return scorer
     except Exception:  # a private sklearn call that changed: serve through sklearn instead
         log.warning("direct scoring unavailable for this pipeline", exc_info=True)
@@ -404,6 +409,17 @@ def probe_documents(pipeline: Pipeline, count: int = PROBE_DOCUMENTS) -> list[st
             " ".join(picker.sample(vocabulary, min(len(vocabulary), 1 + len(documents) % 12)))
         )
     return documents
+
+
+def _seconds_per_char(scorer: LinearScorer, documents: list[str]) -> float:
+    """The best of three timed calls on `documents`, per character."""
+    chars = max(1, sum(map(len, documents)))
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        scorer.predict_and_score(documents)
+        best = min(best, time.perf_counter() - started)
+    return best / chars
 
 
 def _agrees(scorer: LinearScorer, pipeline: Pipeline) -> bool:

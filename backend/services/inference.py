@@ -31,6 +31,10 @@ def _fitted_pipeline_config() -> Any:
     return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
+# A call expected to take this long at most runs on the event loop itself (batching.py).
+INLINE_SECONDS = 0.002
+
+
 class LoadedModel:
     """A pipeline ready to serve, with the micro-batcher its predictions go through."""
 
@@ -55,7 +59,20 @@ class LoadedModel:
         # (threshold, positive column) of a binary model with a stored threshold, else None.
         self.cut: tuple[float, int] | None = None
         max_size, max_wait_s = batching
-        self.batcher = MicroBatcher(self._compute, _split, max_size=max_size, max_wait_s=max_wait_s)
+        self._inline_chars = (
+            int(INLINE_SECONDS / max(self.scorer.seconds_per_char, 1e-9)) if self.scorer else -1
+        )
+        self.batcher = MicroBatcher(
+            self._compute,
+            _split,
+            max_size=max_size,
+            max_wait_s=max_wait_s,
+            runs_inline=self._is_short,
+        )
+
+    def _is_short(self, _kind: str, texts: list[str]) -> bool:
+        """Direct scoring expected to take at most INLINE_SECONDS."""
+        return sum(map(len, texts)) <= self._inline_chars
 
     def _compute(self, kind: str, texts: list[str]) -> Any:
         # numpy output here; rows are cut per caller before any conversion to Python lists.

@@ -105,3 +105,27 @@ def test_a_lone_request_does_not_wait_for_the_window() -> None:
     answer, elapsed = run(scenario())
     assert answer == [42]
     assert elapsed < 10, "a lone request waited for the batching window"
+
+
+def test_short_calls_run_on_the_event_loop_and_long_ones_in_a_thread() -> None:
+    threads: list[tuple[int, int]] = []
+
+    def compute(kind: str, texts: list[str]) -> Any:
+        threads.append((len(texts), threading.get_ident()))
+        return np.array([len(t) for t in texts])
+
+    async def scenario() -> int:
+        batcher = MicroBatcher(
+            compute,
+            _split,
+            max_size=64,
+            max_wait_s=0.0,
+            runs_inline=lambda _kind, texts: sum(map(len, texts)) <= 10,
+        )
+        assert await batcher.submit("predict", ["short"]) == [5]
+        assert await batcher.submit("predict", ["a much longer text"]) == [18]
+        return threading.get_ident()
+
+    loop_thread = run(scenario())
+    assert threads[0] == (1, loop_thread)
+    assert threads[1][1] != loop_thread
