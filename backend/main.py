@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -64,9 +65,16 @@ def _drain_on_shutdown_signal(services: Services) -> None:
             return
 
 
+# How long a thread (the prediction log's writer, a long batch) may hold the GIL while the
+# event loop waits for it: Python's default 5 ms was the 1-text p99 (bench: 11-18 ms → 8-9 ms
+# at 1 ms, with more requests per second too).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     services = await asyncio.to_thread(build_services, settings)
     await asyncio.to_thread(recover_after_restart, services)
     app.state.services = services
