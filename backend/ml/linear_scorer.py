@@ -37,6 +37,7 @@ from sklearn.utils.sparsefuncs_fast import (
 )
 
 from backend.ml.nbsvm import NBSVMClassifier
+from backend.ml.pipeline import predict_and_score, score_matrix
 
 log = logging.getLogger(__name__)
 
@@ -311,8 +312,9 @@ def linear_scorer(pipeline: Any) -> LinearScorer | None:
     if scorer is None:
         return None
     try:
-        if _agrees(scorer, pipeline):
-            scorer.seconds_per_char = _seconds_per_char(scorer, probe_documents(pipeline))
+        documents = probe_documents(pipeline)
+        if _agrees(scorer, pipeline, documents):
+            scorer.seconds_per_char = _seconds_per_char(scorer, documents)
             return scorer
     except Exception:  # a private sklearn call that changed: serve through sklearn instead
         log.warning("direct scoring unavailable for this pipeline", exc_info=True)
@@ -422,10 +424,7 @@ def _seconds_per_char(scorer: LinearScorer, documents: list[str]) -> float:
     return best / chars
 
 
-def _agrees(scorer: LinearScorer, pipeline: Pipeline) -> bool:
-    from backend.ml.pipeline import predict_and_score, score_matrix
-
-    documents = probe_documents(pipeline)
+def _agrees(scorer: LinearScorer, pipeline: Pipeline, documents: list[str]) -> bool:
     labels, scores = predict_and_score(pipeline, documents)
     fast_labels, fast_scores = scorer.predict_and_score(documents)
     return bool(

@@ -6,8 +6,8 @@ written (`size_bytes`); `enforce` runs every few seconds in each server process 
 the oldest rows past `PREDICTION_LOG_MAX_ROWS` or `PREDICTION_LOG_MAX_MB`. The figures it saw
 are exposed in /metrics. Kept apart from the log writer: it only needs the table.
 
-Counting rows and summing sizes reads the whole table: with a million rows that scan took the
-one core from the event loop for long enough to be the 1-text p99 (bench: 60-120 ms). So a
+Counting rows and summing sizes reads the whole table: with a million rows, doing that every
+few seconds took the core from the event loop for tenths of a second at a time. So a
 check first bounds the log from the id index (rows <= max id - min id + 1, since ids only grow
 and rows go oldest first) and the size of its newest rows, and scans only when that bound is
 near the budget, or once every EXACT_EVERY_S in any case.
