@@ -109,23 +109,55 @@ def feature_rows(
     oov: OovMeter, texts: list[str], scores: Any, oov_sample: int | None = None
 ) -> np.ndarray:
     """The feature rows of `texts` scored `scores` (n × classes): float32, n × (2 + classes)."""
-    score_matrix = np.asarray(scores, dtype=FEATURE_DTYPE)
-    if score_matrix.ndim == 1:
-        score_matrix = score_matrix.reshape(len(texts), -1)
+    return calls_feature_rows(oov, [(texts, scores)], oov_sample)
+
+
+def calls_feature_rows(
+    oov: OovMeter, calls: list[tuple[list[str], Any]], oov_sample: int | None = None
+) -> np.ndarray:
+    """The feature rows of many calls of one model, stacked in call order. With `oov_sample`,
+    each call measures the OOV share on at most that many of its texts (evenly spread, both
+    ends; the others NaN).
+
+    The log's writer passes a whole batch of calls: one tokenizing pass and one set of numpy
+    operations for the batch cost a fraction of one per call (1-text calls: 21 → 4 µs each).
+    """
+    texts = [text for call_texts, _ in calls for text in call_texts]
     n = len(texts)
+    score_parts = [_score_matrix(call_texts, scores) for call_texts, scores in calls]
+    score_matrix = score_parts[0] if len(score_parts) == 1 else np.concatenate(score_parts)
     rows = np.empty((n, FIRST_SCORE + score_matrix.shape[1]), dtype=FEATURE_DTYPE)
-    # This runs for every served call (in the log's writer): plain Python where numpy's
-    # per-call overhead would cost more than the work.
     rows[:, LENGTH] = np.fromiter(map(len, texts), dtype=FEATURE_DTYPE, count=n)
-    if oov_sample is None or n <= oov_sample:
+    picked = _oov_sample(calls, oov_sample)
+    if picked is None:
         rows[:, OOV] = oov.shares(texts)
     else:
-        step = (n - 1) / (oov_sample - 1)
-        picked = [int(i * step) for i in range(oov_sample)]  # evenly spread, both ends
         rows[:, OOV] = np.nan
         rows[picked, OOV] = oov.shares([texts[i] for i in picked])
     rows[:, FIRST_SCORE:] = score_matrix
     return rows
+
+
+def _score_matrix(texts: list[str], scores: Any) -> np.ndarray:
+    matrix = np.asarray(scores, dtype=FEATURE_DTYPE)
+    return matrix.reshape(len(texts), -1) if matrix.ndim == 1 else matrix
+
+
+def _oov_sample(calls: list[tuple[list[str], Any]], oov_sample: int | None) -> list[int] | None:
+    """Indices (into all texts of `calls`) whose OOV share is measured; None for all."""
+    if oov_sample is None or all(len(texts) <= oov_sample for texts, _ in calls):
+        return None
+    picked: list[int] = []
+    start = 0
+    for texts, _ in calls:
+        n = len(texts)
+        if n <= oov_sample:
+            picked.extend(range(start, start + n))
+        else:
+            step = (n - 1) / (oov_sample - 1)
+            picked.extend(start + int(i * step) for i in range(oov_sample))
+        start += n
+    return picked
 
 
 def pack(rows: np.ndarray) -> bytes:

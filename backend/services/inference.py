@@ -19,7 +19,7 @@ import sklearn
 from backend.db.models import ModelRow
 from backend.errors import ModelNotTrained
 from backend.ml.artifacts import ArtifactError, load_pipeline
-from backend.ml.drift import LIVE_OOV_SAMPLE, OovMeter, feature_rows
+from backend.ml.drift import LIVE_OOV_SAMPLE, OovMeter, calls_feature_rows
 from backend.ml.linear_scorer import linear_scorer
 from backend.ml.pipeline import predict_and_score, score_matrix
 from backend.services.batching import MicroBatcher
@@ -104,9 +104,10 @@ class LoadedModel:
         column = self.classes.index(positive) if positive in self.classes else 1
         self.cut = (float(row.threshold), column)
 
-    def live_features(self, texts: list[str], scores: Any) -> np.ndarray:
-        """Drift features of served texts (ml/drift.py); the prediction log's writer calls it."""
-        return feature_rows(self.oov, texts, scores, LIVE_OOV_SAMPLE)
+    def live_features(self, calls: list[tuple[list[str], Any]]) -> np.ndarray:
+        """Drift features of served calls' texts (ml/drift.py), stacked in call order; the
+        prediction log's writer calls it once per batch of this model's calls."""
+        return calls_feature_rows(self.oov, calls, LIVE_OOV_SAMPLE)
 
 
 def _split(_kind: str, output: Any, sizes: list[int]) -> list[Any]:

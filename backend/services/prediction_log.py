@@ -4,6 +4,7 @@ a background thread so the request path only appends to a queue.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from backend.db.models import PredictionFeaturesRow, PredictionLogRow, utcnow
 from backend.db.session import Database
@@ -25,7 +26,8 @@ from backend.services.log_budget import row_size
 log = logging.getLogger(__name__)
 
 
-FeatureFn = Callable[[list[str], Any], Any]
+# Drift features of a batch of one model's calls, [(texts, scores)] → rows stacked in order.
+FeatureFn = Callable[[list[tuple[list[str], Any]]], Any]
 
 
 def split_prediction_id(prediction_id: str) -> tuple[str, int] | None:
@@ -42,7 +44,11 @@ def text_hash(text: str) -> str:
 
 class PredictionLog:
     FLUSH_EVERY_S = 0.5
-    POLL_S = 0.05
+    # The writer's work shares the core with the event loop and takes the GIL from it in
+    # turns; what one wake does is what the requests in flight wait for. Every 10 ms instead
+    # of 50 ms: 1-text p99 ~11.5 → ~8.5 ms at ~3,000 calls/s (bench, one core), for a little
+    # more CPU per row (a commit per 30 rows instead of per 150).
+    POLL_S = 0.01
     BATCH = 500
     PRUNE_EVERY_S = 3600.0
 
@@ -59,6 +65,7 @@ class PredictionLog:
         self._feature_buffer: dict[tuple[str, int], list[Any]] = {}
         # Call ids answered but not written yet: feedback on them waits for the writer.
         self._unwritten: set[str] = set()
+        self._conn: Connection | None = None  # the writer thread's (_connection)
         self._thread.start()
 
     def record(
@@ -94,16 +101,29 @@ class PredictionLog:
         )
         return [f"{call_id}_{i}" for i in range(len(texts))]
 
-    def _features(self, entry: dict[str, Any]) -> bytes | None:
-        """The packed drift features of one call (ml/drift.py), computed off the request path."""
-        compute, scores = entry.pop("features"), entry.pop("scores")
-        if compute is None or scores is None:
-            return None
-        try:
-            return pack(compute(entry["texts"], scores))
-        except Exception:  # a feature must never cost the log its row
-            log.exception("could not compute drift features for model %s", entry["model_id"])
-            return None
+    def _buffer_features(self, batch: list[dict[str, Any]]) -> None:
+        """Compute the batch's drift features (ml/drift.py) off the request path, one call of
+        each model's feature function for all its calls, and buffer them per call."""
+        groups: dict[FeatureFn, list[tuple[dict[str, Any], Any]]] = {}
+        for entry in batch:
+            compute, scores = entry.pop("features"), entry.pop("scores")
+            if compute is not None and scores is not None:
+                groups.setdefault(compute, []).append((entry, scores))
+        for compute, calls in groups.items():
+            try:
+                rows = compute([(entry["texts"], scores) for entry, scores in calls])
+            except Exception:  # a feature must never cost the log its rows
+                log.exception(
+                    "could not compute drift features for model %s", calls[0][0]["model_id"]
+                )
+                continue
+            start = 0
+            for entry, _ in calls:
+                end = start + entry["n_texts"]
+                self._feature_buffer.setdefault((entry["model_id"], rows.shape[1]), []).append(
+                    (entry["created_at"], entry["n_texts"], pack(rows[start:end]))
+                )
+                start = end
 
     def _items(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
         items = []
@@ -141,6 +161,7 @@ class PredictionLog:
             self._maybe_prune()
             if not stopping and len(batch) < self.BATCH:
                 self._wake.wait(self.POLL_S)
+        self._drop_connection()
 
     def _write_features(self, *, everything: bool) -> None:
         """Write the buffered drift features whose first call is FEATURES_FLUSH_S old (all of
@@ -162,31 +183,39 @@ class PredictionLog:
             log.exception("could not write drift features of %d models", len(due))
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
+        self._buffer_features(batch)
         rows = []
-        features: dict[tuple[str, int], list[Any]] = {}
         for entry in batch:
-            packed = self._features(entry)
-            if packed is not None:  # grouped per model: one features row per batch
-                width = len(packed) // (4 * max(1, entry["n_texts"]))
-                features.setdefault((entry["model_id"], width), []).append(
-                    (entry["created_at"], entry["n_texts"], packed)
-                )
             entry["items"] = self._items(entry)
             entry["size_bytes"] = row_size(entry["items"])
             entry["created_at"] = datetime.fromtimestamp(entry["created_at"], UTC).replace(
                 tzinfo=None
             )
             rows.append(entry)
-        for key, calls in features.items():
-            self._feature_buffer.setdefault(key, []).extend(calls)
         try:
             # A Core insert: the ORM's bulk path cost a third of the writer's time.
-            with self.db.engine.begin() as connection:
+            connection = self._connection()
+            with connection.begin():
                 connection.execute(insert(PredictionLogRow), rows)
         except Exception:  # the log must never take predictions down with it
             log.exception("could not write %d prediction log rows", len(rows))
+            self._drop_connection()
         finally:
             self._unwritten.difference_update(row["call_id"] for row in rows)
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between batches: a checkout from the pool per
+        batch (with its liveness ping) cost more than the insert of a small batch."""
+        if self._conn is None:
+            self._conn = self.db.engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        """After a failed write: the next batch starts from a fresh connection."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def _maybe_prune(self) -> None:
         if not self.retention_days or time.monotonic() - self._last_prune < self.PRUNE_EVERY_S:

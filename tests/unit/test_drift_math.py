@@ -70,6 +70,30 @@ def test_live_oov_sample_leaves_the_rest_unmeasured(
     )
 
 
+def test_a_batch_of_calls_gives_each_call_its_own_rows(
+    fitted: tuple[object, list[str], np.ndarray],
+) -> None:
+    """The log's writer computes a whole batch of calls at once: the stacked rows must be
+    each call's own rows, with the OOV sample taken per call (not over the batch)."""
+    pipeline, texts, _labels = fitted
+    meter = drift.OovMeter(pipeline)
+    sizes = [1, 30, 3, 12, 1]
+    calls, start = [], 0
+    for size in sizes:
+        batch = texts[start : start + size]
+        scores = score_matrix(pipeline, batch)[1]
+        calls.append((batch, scores if size % 2 else scores.tolist()))  # arrays and lists
+        start += size
+    stacked = drift.calls_feature_rows(meter, calls, 8)
+    one_by_one = np.concatenate([drift.feature_rows(meter, t, s, 8) for t, s in calls])
+    np.testing.assert_array_equal(stacked, one_by_one)
+    measured = np.isfinite(stacked[:, drift.OOV])
+    assert measured.sum() == 1 + 8 + 3 + 8 + 1
+    assert measured[1] and measured[30]  # a sampled call keeps both of its ends
+    everything = drift.calls_feature_rows(meter, calls)
+    assert np.isfinite(everything[:, drift.OOV]).all()
+
+
 def test_profile_and_compare(fitted: tuple[object, list[str], np.ndarray]) -> None:
     pipeline, texts, labels = fitted
     classes = [0, 1]
