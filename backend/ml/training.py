@@ -299,6 +299,7 @@ def evaluate_split(
 # function submitted to the pool.
 
 _progress_queue: Any = None
+WORKER_NICENESS = 10  # added to a fit or evaluation worker's nice value (init_worker)
 
 
 def init_worker(progress_queue: Any, parent_pid: int, job: str = "fit") -> None:
@@ -323,6 +324,12 @@ def init_worker(progress_queue: Any, parent_pid: int, job: str = "fit") -> None:
     # One BLAS/OpenMP thread per worker: the pool already has a worker per spare core, and
     # more threads would take the core the server answers predictions on.
     threadpool_limits(1)
+    # Where a fit and the server share a core, serving comes first: at nice 10 the scheduler
+    # gives the server ~90% of a contended core (1-text p99 with two fits on the server's
+    # core: 19.6 ms at nice 0, against 6.5 ms without fits). On an idle core a fit runs at
+    # full speed, since niceness only weighs runnable processes against each other.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
     def watch_parent() -> None:
         while True:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import psutil
 
+from backend.ml.training import WORKER_NICENESS
 from tests.backend.api_steps import (
     ENDED,
     SLOW_FIT,
@@ -164,6 +165,9 @@ def test_a_worker_killed_mid_fit_fails_its_task_and_the_pool_recovers(
     accepted = fit_ok(client, full_dataset["id"], "killed-worker", **SLOW_FIT)
     wait_fitting(client, accepted["task_id"])
     [worker] = fit_worker_pids(backend)
+    # A fit yields a shared core to serving: its worker runs niced (training.init_worker).
+    server_nice = psutil.Process(backend.process.pid).nice()
+    assert psutil.Process(worker).nice() == min(19, server_nice + WORKER_NICENESS)
     os.kill(worker, signal.SIGKILL)
 
     task = wait_task(client, accepted["task_id"], timeout=60)
