@@ -193,15 +193,26 @@ class PredictionLog:
             )
             rows.append(entry)
         try:
-            # A Core insert: the ORM's bulk path cost a third of the writer's time.
-            connection = self._connection()
-            with connection.begin():
-                connection.execute(insert(PredictionLogRow), rows)
+            self._insert(rows)
         except Exception:  # the log must never take predictions down with it
             log.exception("could not write %d prediction log rows", len(rows))
-            self._drop_connection()
         finally:
             self._unwritten.difference_update(row["call_id"] for row in rows)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        """A Core insert (the ORM's bulk path cost a third of the writer's time) on the kept
+        connection; once more on a fresh one if that fails, since a kept connection is the
+        one a database restart leaves dead (the pool's ping no longer checks it per batch)."""
+        for attempt in (1, 2):
+            try:
+                connection = self._connection()
+                with connection.begin():
+                    connection.execute(insert(PredictionLogRow), rows)
+                return
+            except Exception:
+                self._drop_connection()
+                if attempt == 2:
+                    raise
 
     def _connection(self) -> Connection:
         """The writer's own connection, kept between batches: a checkout from the pool per
