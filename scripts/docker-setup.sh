@@ -36,7 +36,11 @@ fi
 
 # --- packages ---------------------------------------------------------------------------------
 need=()
-command -v dockerd >/dev/null 2>&1 || command -v docker >/dev/null 2>&1 || need+=(docker.io)
+# The engine: dockerd to start, or a daemon that already answers. A docker client alone is
+# not enough: some machines ship the CLI without the engine.
+if ! command -v dockerd >/dev/null 2>&1 && ! timeout 10 docker info >/dev/null 2>&1; then
+  need+=(docker.io)
+fi
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if ! is_root; then
