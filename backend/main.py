@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
+from backend.affinity import follow_main_thread_affinity
 from backend.api.deps import TokenTable
 from backend.api.fast_predict import FastPredict
 from backend.api.gate import RequestGate, RouteGate
@@ -99,12 +100,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     _drain_on_shutdown_signal(services)
     runner_task = asyncio.create_task(services.runner.run(), name="task-runner")
     defaults_task = asyncio.create_task(_prepare_defaults(services), name="default-models")
+    affinity_task = asyncio.create_task(follow_main_thread_affinity(), name="affinity")
     try:
         yield
     finally:
         services.runner.stop()
         defaults_task.cancel()
-        await asyncio.gather(runner_task, defaults_task, return_exceptions=True)
+        affinity_task.cancel()
+        await asyncio.gather(runner_task, defaults_task, affinity_task, return_exceptions=True)
         await asyncio.to_thread(services.executor.shutdown)
         await asyncio.to_thread(services.dataset_evaluation.pool.shutdown)
         await asyncio.to_thread(services.prediction_log.flush)
