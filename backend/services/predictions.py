@@ -48,8 +48,7 @@ class Predictions:
         """
         check_texts(self.settings, texts)
         started = time.perf_counter()
-        if self.serving.is_stale():
-            await asyncio.to_thread(self.serving.refresh)
+        await self.serving.ensure_fresh()
         row = self.serving.lookup(model_ref)
         if row is None:
             row = await asyncio.to_thread(self._loaded_row, model_ref)
