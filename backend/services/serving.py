@@ -9,8 +9,8 @@ One re-read at a time, shared by every request that needs it. A request that saw
 move waits for a re-read begun after it looked; the safety net's re-read runs in the
 background while requests go on with the table they have. Before, every request in flight
 did its own re-read each second, one after another under the lock: eight connections' worth
-of database round trips behind the event loop's back, the 1-text p99 (bench, one core: 17-18
-against 9-11 ms without the safety net's second).
+of database round trips behind the event loop's back. 1-text p99 on one core, medians of
+alternating 6 s runs: 13.4 and 16.6 ms before, 8.6 and 11.4 ms after.
 """
 
 from __future__ import annotations
