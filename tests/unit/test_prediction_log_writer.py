@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
 from backend.db.migrate import upgrade_to_head
@@ -53,9 +54,14 @@ def count(db: Database, table: Any) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_calls_become_rows_and_features(tmp_path: Path) -> None:
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}")
     upgrade_to_head(db, tmp_path)
+    return db
+
+
+def test_calls_become_rows_and_features(db: Database) -> None:
     log = PredictionLog(db, keep_texts=False, retention_days=0)
     for size in (1, 3, 1, 2):
         record(log, [f"text {i}" * (i + 1) for i in range(size)])
@@ -70,15 +76,15 @@ def test_calls_become_rows_and_features(tmp_path: Path) -> None:
     assert lengths == sorted(expected)
 
 
-def test_a_dead_kept_connection_costs_no_rows(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
-    upgrade_to_head(db, tmp_path)
+def test_a_dead_kept_connection_costs_no_rows(db: Database) -> None:
     log = PredictionLog(db, keep_texts=False, retention_days=0)
     [first] = record(log, ["one"])
     wait_written(log, first)
     kept = log._conn  # the connection the writer keeps between batches
     assert kept is not None
-    kept.connection.dbapi_connection.close()  # as a database restart leaves it
+    raw = kept.connection.dbapi_connection
+    assert raw is not None
+    raw.close()  # as a database restart leaves it
     [second] = record(log, ["two"])
     wait_written(log, second)
     log.flush()

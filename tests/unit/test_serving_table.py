@@ -22,7 +22,10 @@ from backend.services.serving_signal import LoadedSetStamp, ServingSignal
 class GatedDatabase(Database):
     """Opens a session only once `gate` is open: a re-read held there has read the signal."""
 
-    gate = threading.Event()
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.gate = threading.Event()
+        self.gate.set()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -50,8 +53,6 @@ class CountedTable(ServingTable):
 @pytest.fixture
 def table(tmp_path: Path) -> CountedTable:
     db = GatedDatabase(f"sqlite:///{tmp_path}/app.db")
-    db.gate = threading.Event()
-    db.gate.set()
     upgrade_to_head(db, tmp_path)
     return CountedTable(db, LoadedSetStamp(tmp_path / ".loaded-set"), max_age_s=60.0)
 
@@ -61,6 +62,17 @@ def bump(stamp: ServingSignal) -> None:
     while stamp.read() == before:  # an mtime: make sure it moves on a coarse clock too
         stamp.bump()
         time.sleep(0.001)
+
+
+async def hold_a_background_reread(table: CountedTable) -> None:
+    """A fresh table grown old, and its background re-read started and held at the gate."""
+    await table.ensure_fresh()
+    table.max_age_s = 0.01
+    await asyncio.sleep(0.05)
+    table.gate.clear()
+    # Nothing changed, the table is only old: the requests go on without waiting.
+    await asyncio.wait_for(asyncio.gather(*(table.ensure_fresh() for _ in range(8))), 2)
+    await asyncio.sleep(0.05)
 
 
 def test_requests_in_flight_share_one_reread(table: CountedTable) -> None:
@@ -78,13 +90,7 @@ def test_requests_in_flight_share_one_reread(table: CountedTable) -> None:
 
 def test_an_old_table_is_reread_in_the_background(table: CountedTable) -> None:
     async def scenario() -> None:
-        await table.ensure_fresh()
-        table.max_age_s = 0.01
-        await asyncio.sleep(0.05)
-        table.gate.clear()
-        # Nothing changed, the table is only old: the requests go on without waiting.
-        await asyncio.wait_for(asyncio.gather(*(table.ensure_fresh() for _ in range(8))), 2)
-        await asyncio.sleep(0.05)
+        await hold_a_background_reread(table)
         assert (table.started, table.finished) == (2, 1), "one re-read, in flight"
         table.gate.set()
         for _ in range(200):
@@ -98,12 +104,7 @@ def test_an_old_table_is_reread_in_the_background(table: CountedTable) -> None:
 
 def test_a_change_waits_for_a_reread_begun_after_it(table: CountedTable) -> None:
     async def scenario() -> None:
-        await table.ensure_fresh()
-        table.max_age_s = 0.01
-        await asyncio.sleep(0.05)
-        table.gate.clear()
-        await table.ensure_fresh()  # starts a background re-read, held at the gate
-        await asyncio.sleep(0.05)
+        await hold_a_background_reread(table)
         bump(table.stamp)  # a change after that re-read read the signal: not its to answer
         waiting = asyncio.ensure_future(table.ensure_fresh())
         await asyncio.sleep(0.05)
